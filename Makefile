@@ -34,3 +34,16 @@ export: $(STAMP)
 
 clean-nbs: $(STAMP)
 	$(BIN)/nbdev-clean
+
+# README.md from nbs/index.ipynb (nbdev's doc processing, then nbconvert's markdown exporter; figures left out).
+readme: $(STAMP)
+	$(BIN)/python tools/build_docs.py --readme
+
+# README.md, then the site in _docs/: Quarto's nbdev-docs when `quarto` is installed, else static HTML from nbconvert.
+docs: $(STAMP)
+	$(BIN)/python tools/build_docs.py
+
+# Opens the site in headless Chromium (Debian: apt-get install chromium): every notebook has a linked page with its
+# title and no hidden cell; screenshots go to build/docs-check/. Not part of `make test`.
+docs-check: docs
+	$(BIN)/python tools/check_docs.py

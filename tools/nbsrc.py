@@ -3,7 +3,7 @@
     python tools/nbsrc.py py2nb SRC.py nbs/NAME.ipynb   # build/replace a notebook (outputs dropped)
     python tools/nbsrc.py nb2py nbs/NAME.ipynb SRC.py   # dump a notebook's cells to text
 
-Text form: cells start with a line `# %%` (code) or `# %% [md]` (markdown, written as-is).
+Text form: cells start with a line `# %%` (code) or `# %% [md]` (markdown; lines written as-is, or all commented with `# `/`#` in jupytext style).
 """
 import json, sys
 from pathlib import Path
@@ -14,6 +14,8 @@ def py2nb(src, dst):
         if cur is None: return
         text = '\n'.join(cur).strip('\n')
         if not text: return
+        if kind == 'markdown' and all(l == '#' or l.startswith('# ') for l in text.split('\n')):
+            text = '\n'.join(l[2:] for l in text.split('\n'))   # jupytext-style '# '-commented markdown
         lines = text.split('\n')
         src_lines = [l + '\n' for l in lines[:-1]] + [lines[-1]]
         c = dict(cell_type=kind, metadata={}, source=src_lines)
@@ -34,8 +36,10 @@ def nb2py(src, dst):
     nb = json.loads(Path(src).read_text())
     out = []
     for c in nb['cells']:
-        out.append('# %% [md]' if c['cell_type'] == 'markdown' else '# %%')
-        out.append(''.join(c['source']))
+        src = ''.join(c['source'])
+        if c['cell_type'] == 'markdown':   # commented, so that py2nb reads it back unchanged
+            out.append('# %% [md]'); out.append('\n'.join(('# ' + l) if l else '#' for l in src.split('\n')))
+        else: out.append('# %%'); out.append(src)
         out.append('')
     Path(dst).write_text('\n'.join(out))
 
