@@ -15,13 +15,13 @@ import torch
 
 from .data import load_dataset, load_tensors, make_toy_category
 from .models import build_model, default_device
-from .train import TrainConfig, train, load_checkpoint, _config_diff
+from .train import TrainConfig, train, load_checkpoint, write_json_atomic, _config_diff
 from .patchcore import PatchCore, evaluate
 
 # %% auto #0
-__all__ = ['METHODS', 'METHOD_TITLES', 'PROTOCOLS', 'KEY_FIELDS', 'PAPER_RESULTS', 'BenchConfig', 'row_key', 'write_json_atomic',
-           'ResultsStore', 'train_config', 'trained_encoder', 'run_bench', 'paper_value', 'results_table',
-           'plot_results', 'write_report', 'bench_cli', 'demo', 'demo_cli']
+__all__ = ['METHODS', 'METHOD_TITLES', 'PROTOCOLS', 'KEY_FIELDS', 'PAPER_RESULTS', 'BenchConfig', 'row_key', 'ResultsStore',
+           'train_config', 'trained_encoder', 'run_bench', 'paper_value', 'results_table', 'plot_results',
+           'write_report', 'bench_cli', 'demo', 'demo_cli']
 
 # %% ../nbs/06_benchmark.ipynb #c006
 METHODS = ('none', 'cutpaste', 'cutswap')
@@ -64,17 +64,6 @@ class BenchConfig:
 KEY_FIELDS = ('category', 'method', 'coreset', 'protocol', 'variant', 'seed', 'epochs')
 
 def row_key(row:dict) -> tuple: return tuple(row.get(k) for k in KEY_FIELDS)
-
-def write_json_atomic(obj, path) -> Path:
-    "Write JSON through a temp file in the same folder and `os.replace`: readers see the old or the new file, never half of one."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w') as f: json.dump(obj, f, indent=1, default=str); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp): os.unlink(tmp)
-    return path
 
 class ResultsStore:
     "Benchmark rows in a JSON file, rewritten atomically after every change."
@@ -148,9 +137,7 @@ def run_bench(cfg:BenchConfig, # what to run
     store = ResultsStore(out/'results.json')
     device = cfg.device or str(default_device())
     for cat in cfg.categories:
-        todo = [(m, c) for m in cfg.methods for c in cfg.coresets
-                if not store.done(category=cat, method=m, coreset=c, protocol=cfg.protocol, variant=cfg.variant,
-                                  seed=cfg.seed, epochs=cfg.epochs)]
+        todo = [(m, c) for m in cfg.methods for c in cfg.coresets if not store.done(**_cell(cfg, cat, m, c))]
         if not todo: continue
         try:
             splits = {s: load_tensors(load_dataset(cfg.root, cat, s, cfg.size, cfg.crop, layout=cfg.layout), progress=progress)
@@ -167,8 +154,7 @@ def run_bench(cfg:BenchConfig, # what to run
                     pc = PatchCore(enc, coreset_ratio=c, seed=cfg.seed, device=device).fit(splits['train']['image'])
                     fit_s = time.perf_counter() - t0
                     met = evaluate(pc, splits['test'])
-                    row = dict(category=cat, method=method, coreset=c, protocol=cfg.protocol, variant=cfg.variant,
-                               seed=cfg.seed, epochs=cfg.epochs, status='ok',
+                    row = dict(**_cell(cfg, cat, method, c), status='ok',
                                image_auroc=met['image_auroc'], pixel_auroc=met['pixel_auroc'], pro=met['pro'],
                                f1_threshold=met['f1_threshold'], image_f1=met['image_f1'],
                                train_seconds=round(train_s, 1), fit_seconds=round(fit_s, 2),
@@ -186,9 +172,13 @@ def run_bench(cfg:BenchConfig, # what to run
                 if verbose: print(f"{cat} / {method}: failed: {type(e).__name__}: {e}")
     return store
 
-def _error_row(cfg, cat, method, coreset, e) -> dict:
+def _cell(cfg, cat, method, coreset) -> dict:
+    "The key fields of one result cell."
     return dict(category=cat, method=method, coreset=coreset, protocol=cfg.protocol, variant=cfg.variant,
-                seed=cfg.seed, epochs=cfg.epochs, status='error', error=f"{type(e).__name__}: {e}",
+                seed=cfg.seed, epochs=cfg.epochs)
+
+def _error_row(cfg, cat, method, coreset, e) -> dict:
+    return dict(**_cell(cfg, cat, method, coreset), status='error', error=f"{type(e).__name__}: {e}",
                 finished=time.strftime('%Y-%m-%d %H:%M:%S'))
 
 # %% ../nbs/06_benchmark.ipynb #c016
@@ -383,7 +373,7 @@ def bench_cli(argv=None) -> int:
 
 # %% ../nbs/06_benchmark.ipynb #c030
 def demo(out='runs/demo', # output folder (toy data, runs, results, figures)
-         epochs:int=3, # training epochs per method
+         epochs:int=12, # training epochs per method (about 1.5 min for the whole demo on 2 idle CPU cores)
          size:int=96, # toy image size (no crop)
          device:str|None=None, progress:bool=True) -> ResultsStore:
     "Run the whole pipeline on the toy category and write tables and figures to `out`."
@@ -434,7 +424,7 @@ def demo_cli(argv=None) -> int:
     "`cutswap demo`: the whole pipeline on the built-in toy category."
     import argparse
     p = argparse.ArgumentParser(prog='cutswap demo', description='The whole pipeline on the built-in toy category (a few minutes on a CPU).')
-    p.add_argument('--out', default='runs/demo'); p.add_argument('--epochs', type=int, default=3)
+    p.add_argument('--out', default='runs/demo'); p.add_argument("--epochs", type=int, default=12)
     p.add_argument('--size', type=int, default=96); p.add_argument('--device', default=None, choices=['cpu', 'cuda'])
     a = p.parse_args(argv)
     import matplotlib; matplotlib.use('Agg')

@@ -10,12 +10,13 @@ import math
 import torch
 
 # %% auto #0
-__all__ = ['BINS', 'BIN_ITERS', 'TOL', 'COARSE_BINS', 'CPU_BIN_ROWS', 'SELECT_MODES', 'map_histograms', 'lloyd_sorted',
-           'kmeans_1d', 'inertia', 'select_cluster', 'top_k_pixels', 'sample_anchor_pairs', 'show_clusters',
-           'cluster_explorer']
+__all__ = ['HIST_BINS', 'BINS', 'BIN_ITERS', 'TOL', 'COARSE_BINS', 'CPU_BIN_ROWS', 'SELECT_MODES', 'map_histograms',
+           'lloyd_sorted', 'kmeans_1d', 'inertia', 'select_cluster', 'top_k_pixels', 'sample_anchor_pairs',
+           'show_clusters', 'cluster_explorer']
 
 # %% ../nbs/02_clustering.ipynb #c006
-BINS = 1024   # histogram bins per map (Lloyd's iterations run on these before the raw pixels)
+HIST_BINS = 8192   # histogram bins per map; they bound the error of the solution found on BINS
+BINS = 1024   # Lloyd's iterations run on the histograms merged to this many bins per map
 BIN_ITERS = 300   # at most this many Lloyd iterations on the histogram (cheap: O(k log BINS) per map each)
 TOL = 1e-4    # convergence on the pixels: squared centroid shift <= TOL * variance of the map (scikit-learn's rule)
 
@@ -46,15 +47,19 @@ def _histograms(x, bins, work=None):
     idx = idx.add_(torch.arange(0, M * bins, bins, device=x.device, dtype=itype)[:, None]).view(-1)
     counts = torch.bincount(idx, minlength=M * bins).view(M, bins).double()
     sums = torch.bincount(idx, weights=x.reshape(-1), minlength=M * bins).view(M, bins).double()
-    edges = lo.double() + span.double() * torch.arange(bins, device=x.device, dtype=torch.float64) / (bins - 1)
-    means = torch.where(counts > 0, sums / counts.clamp_min(1), edges).cummax(1).values
-    return counts, sums, means
+    return counts, sums, lo.double(), scale.double()            # bin b holds values in [lo + b/scale, lo + (b+1)/scale)
+
+def _bin_means(counts, sums, lo, scale):
+    "Mean value of each bin (its left edge when empty), forced non-decreasing against rounding."
+    edges = lo + torch.arange(counts.shape[1], device=counts.device, dtype=torch.float64) / scale
+    return torch.where(counts > 0, sums / counts.clamp_min(1), edges).cummax(1).values
 
 def map_histograms(x:torch.Tensor, # (M, P) values, one map per row
-                   bins:int=BINS, # bins per row, over the row's own [min, max]
+                   bins:int=HIST_BINS, # bins per row, over the row's own [min, max]
                   ) -> tuple: # counts, sums, means: (M, bins) float64; means non-decreasing along each row
     "Per-row histograms keeping each bin's count and the exact sum of its values."
-    return _histograms(x, bins)
+    counts, sums, lo, scale = _histograms(x, bins)
+    return counts, sums, _bin_means(counts, sums, lo, scale)
 
 # %% ../nbs/02_clustering.ipynb #c009
 def _runs(v, c):
@@ -179,6 +184,49 @@ def _labels_of(x, c):
     for j in range(1, mid.shape[1]): lab.add_((x > mid[:, j:j + 1]).view(torch.uint8))
     return lab
 
+def _update_bound(w, s, lo, scale, c):
+    "Bound (M, k) on how far one exact Lloyd step on the pixels would move each centroid, from the histograms alone."
+    M, B = w.shape
+    k = c.shape[1]
+    if k == 1: return torch.zeros_like(c)                        # one cluster: its mean, exact from the bin sums
+    cum_n, cum_s = _cumsum0(w), _cumsum0(s)
+    def over(cum, a, b):                                         # sums over bins a..b (inclusive; empty when b < a)
+        a = a.clamp(0, B)
+        return cum.gather(1, torch.maximum(b + 1, a).clamp(max=B)) - cum.gather(1, a)
+    t = ((c[:, 1:] + c[:, :-1]) / 2 - lo) * scale                # each boundary in bin units
+    ulo, uhi = (t - 0.02).floor().clamp(-1, B - 1).long(), (t + 0.02).floor().clamp(-1, B - 1).long()
+    first, last = torch.zeros_like(ulo[:, :1]), torch.full_like(ulo[:, :1], B - 1)
+    N = over(cum_n, torch.cat([first, uhi + 1], 1), torch.cat([ulo - 1, last], 1))   # bins surely in cluster j
+    S = over(cum_s, torch.cat([first, uhi + 1], 1), torch.cat([ulo - 1, last], 1))
+    U = over(cum_n, ulo, uhi)                                    # pixels of the bins a boundary may cut
+    vmin, vmax = lo + (ulo - 0.02) / scale, lo + (uhi + 1.02) / scale   # and their range of values
+    z = torch.zeros_like(c[:, :1])
+    UL, UH = torch.cat([z, U], 1), torch.cat([U, z], 1)          # cut bins below / above cluster j
+    aL, bL = torch.cat([z, vmin], 1), torch.cat([z, vmax], 1)
+    aH, bH = torch.cat([vmin, z], 1), torch.cat([vmax, z], 1)
+    bound = torch.zeros_like(c)
+    for mL in (0, 1):                                            # the mean is extreme at a corner of the counts
+        for mH in (0, 1):
+            n = N + mL * UL + mH * UH
+            for vL, vH in ((aL, aH), (bL, bH)):                  # cut pixels all at their lowest / highest values
+                mean = (S + mL * UL * vL + mH * UH * vH) / n.clamp_min(1)
+                bound = torch.maximum(bound, torch.where(n > 0, (mean - c).abs(), torch.zeros_like(c)))
+    return bound + 1e-6 * B / scale                              # + rounding of float32 bin sums: 1e-6 of the span
+
+def _pixel_lloyd(x, c, var, iters):
+    "Lloyd's iterations on the raw pixels x (M, P) from sorted centroids c (M, k), to scikit-learn's tolerance."
+    M, k = c.shape
+    off = torch.arange(0, M * k, k, device=x.device)[:, None]
+    for _ in range(iters):
+        idx = (off + _labels_of(x, c)).view(-1)                  # (map, cluster) index of every pixel
+        n = torch.bincount(idx, minlength=M * k).view(M, k).double()
+        total = torch.bincount(idx, weights=x.reshape(-1).double(), minlength=M * k).view(M, k)
+        new = torch.where(n > 0, total / n.clamp_min(1), c).sort(1).values
+        moved = ((new - c) ** 2).sum(1)
+        c = new
+        if bool((moved <= TOL * var).all()): break
+    return c
+
 def kmeans_1d(maps:torch.Tensor, # (..., H, W) maps; each is clustered on its own pixel values
               k:int=4, # clusters per map
               iters:int=30, # at most this many Lloyd iterations on the raw pixels (after those on the histogram)
@@ -193,36 +241,28 @@ def kmeans_1d(maps:torch.Tensor, # (..., H, W) maps; each is clustered on its ow
     x = _as_rows(maps)
     M, P = x.shape
     labels = torch.empty(M, P, dtype=torch.int64, device=x.device)   # the result; scratch memory until then
-    w, s, v = _histograms(x, BINS, labels)                       # 1. histograms
+    hw, hs, lo, scale = _histograms(x, HIST_BINS, labels)        # 1. histograms
+    f = HIST_BINS // BINS
+    w, s = hw.view(M, BINS, f).sum(-1), hs.view(M, BINS, f).sum(-1)
+    v = _bin_means(w, s, lo, scale / f)
     step = M if x.device.type != 'cpu' else max(1, CPU_BIN_ROWS)   # 2. Lloyd on the histograms, in row blocks
     c = torch.cat([_histogram_kmeans(w[i:i + step], s[i:i + step], v[i:i + step], k, init, n_init, seed)
                    for i in range(0, M, step)])
-    var = (w * v * v).sum(1) / P - (s.sum(1) / P) ** 2
-    lab = _labels_of(x, c)
-    small = lab.dtype == torch.uint8 and M * k < 2**31
-    itype = torch.int32 if small else torch.int64
-    idx = labels.view(-1).view(torch.int32)[:M * P].view(M, P) if small else labels   # scratch until the end
-    off = torch.arange(0, M * k, k, device=x.device, dtype=itype)[:, None]
-    for _ in range(iters):                                       # 3. Lloyd on the raw pixels
-        flat = torch.add(off, lab, out=idx).view(-1)             # (map, cluster) index of every pixel
-        n = torch.bincount(flat, minlength=M * k).view(M, k).double()
-        total = torch.bincount(flat, weights=x.reshape(-1), minlength=M * k).view(M, k).double()
-        new = torch.where(n > 0, total / n.clamp_min(1), c).sort(1).values
-        moved = ((new - c) ** 2).sum(1)
-        c = new
-        lab = _labels_of(x, c)
-        if bool((moved <= TOL * var).all()): break
-    labels.copy_(lab)
+    var = ((w * v * v).sum(1) / P - (s.sum(1) / P) ** 2).clamp_min(0)   # (slightly low: within-bin spread left out)
+    todo = (_update_bound(hw, hs, lo, scale, c) ** 2).sum(1) > TOL * var   # 3. Lloyd on the pixels where needed
+    if iters > 0 and bool(todo.any()):
+        c = c.clone(); c[todo] = _pixel_lloyd(x[todo], c[todo], var[todo], iters)
+    labels.copy_(_labels_of(x, c))
     return labels.view(maps.shape), c.to(x.dtype).view(*maps.shape[:-2], k)
 
-# %% ../nbs/02_clustering.ipynb #c027
+# %% ../nbs/02_clustering.ipynb #c029
 def inertia(maps:torch.Tensor, labels:torch.Tensor, centroids:torch.Tensor) -> torch.Tensor:
     "Sum of squared distances of each map's pixels to their centroid: (..., H, W) -> (...), in float64."
     x = _as_rows(maps).double()
     c = centroids.reshape(x.shape[0], -1).double()
     return ((x - c.gather(1, labels.reshape(x.shape[0], -1))) ** 2).sum(1).view(maps.shape[:-2])
 
-# %% ../nbs/02_clustering.ipynb #c032
+# %% ../nbs/02_clustering.ipynb #c034
 SELECT_MODES = ('max', 'min', 'random')
 
 def select_cluster(maps:torch.Tensor, # (..., H, W) saliency maps
@@ -245,7 +285,7 @@ def select_cluster(maps:torch.Tensor, # (..., H, W) saliency maps
         chosen = torch.multinomial(present.float(), 1, generator=g)[:, 0]
     return (lab == chosen[:, None]).view(labels.shape)
 
-# %% ../nbs/02_clustering.ipynb #c035
+# %% ../nbs/02_clustering.ipynb #c037
 def top_k_pixels(maps:torch.Tensor, # (..., H, W) saliency maps
                  k:int=300, # pixels per map
                 ) -> torch.Tensor: # bool (..., H, W), exactly k True per map
@@ -256,7 +296,7 @@ def top_k_pixels(maps:torch.Tensor, # (..., H, W) saliency maps
     out.scatter_(1, x.topk(k, dim=1).indices, True)
     return out.view(maps.shape)
 
-# %% ../nbs/02_clustering.ipynb #c038
+# %% ../nbs/02_clustering.ipynb #c040
 def sample_anchor_pairs(candidates:torch.Tensor, # bool (B, H, W) candidate pixels per image
                         generator:torch.Generator|None=None, # random source (its device is used for the draw)
                        ) -> torch.Tensor: # long (B, 2, 2): two distinct (y, x) per image
@@ -270,7 +310,7 @@ def sample_anchor_pairs(candidates:torch.Tensor, # bool (B, H, W) candidate pixe
     flat = torch.multinomial(w.to(dev).float(), 2, replacement=False, generator=generator).to(candidates.device)
     return torch.stack([flat // W, flat % W], -1)
 
-# %% ../nbs/02_clustering.ipynb #c041
+# %% ../nbs/02_clustering.ipynb #c043
 def show_clusters(image:torch.Tensor, # (3, H, W) ImageNet-normalised image
                   saliency:torch.Tensor, # (H, W) one saliency map
                   k:int=4, # clusters

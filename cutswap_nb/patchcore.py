@@ -470,10 +470,11 @@ def eval_cli(argv:list|None=None) -> int:
     except WeightsError as e:
         raise WeightsError(f"{e} For `cutswap eval`: use --checkpoint PATH or --backbone random.") from e
     layers = tuple(l.strip() for l in a.layers.split(',') if l.strip())
+    try: pc = PatchCore(backbone, layers, a.coreset, k=a.k, seed=a.seed, device=a.device, batch_size=a.batch_size, reweight=a.reweight)
+    except ValueError as e: p.error(f"--layers: {e}")
     ds_train = load_dataset(a.root, a.category, 'train', a.size, a.crop)
     ds_test = load_dataset(a.root, a.category, 'test', a.size, a.crop)
     train, test = load_tensors(ds_train, progress=not a.quiet), load_tensors(ds_test, progress=not a.quiet)
-    pc = PatchCore(backbone, layers, a.coreset, k=a.k, seed=a.seed, device=a.device, batch_size=a.batch_size, reweight=a.reweight)
     t0 = time.perf_counter(); pc.fit(train['image']); t1 = time.perf_counter()
     scores, maps = pc.predict(test['image']); t2 = time.perf_counter()
     metrics = compute_metrics(test['label'], scores, test['mask'], maps)

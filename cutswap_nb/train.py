@@ -237,10 +237,15 @@ def save_atomic(obj, path) -> Path:
     return path
 
 def write_json_atomic(obj, path) -> Path:
-    path = Path(path)
+    "JSON through a temporary file in the same folder and `os.replace`: a reader sees the old or the new file, never half of one."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    with os.fdopen(fd, 'w') as f: json.dump(obj, f, indent=1, default=str)
-    _umask_chmod(tmp); os.replace(tmp, path); return path
+    try:
+        with os.fdopen(fd, 'w') as f: json.dump(obj, f, indent=1, default=str); f.flush(); os.fsync(f.fileno())
+        _umask_chmod(tmp); os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True); raise
+    return path
 
 def load_checkpoint(path) -> dict:
     "A training checkpoint, read with `weights_only=True`."
