@@ -368,7 +368,7 @@ def make_negatives(images:Tensor, # (B, C, H, W) positive images
 # %% ../nbs/03_cutswap.ipynb #c036
 STRATEGIES = ('kmeans', 'topk')
 CLUSTER_MODES = ('max', 'min', 'random')
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 class CacheWarning(UserWarning):
     "A candidate cache that could not be used (stale or unreadable): it is recomputed and overwritten."
@@ -494,8 +494,8 @@ def compute_candidates(images:Tensor, # (N, 3, H, W) normalised training images
     starts = range(0, N, batch_size)
     for i in (progress_bar(starts, leave=False) if progress and len(starts) > 1 else starts):
         maps = multilevel_saliency(saliency_model, layers, images[i:i + batch_size], batch_size, device, progress=False)
-        for j, m in enumerate(maps.to(device)):     # one image at a time: the result does not depend on batch_size
-            out[i + j] = candidates_from_maps(m, k, mode, strategy, topk, seed).cpu()
+        for j, m in enumerate(maps.to(device)):     # one image at a time, seeded by its index: the result does not depend on
+            out[i + j] = candidates_from_maps(m, k, mode, strategy, topk, seed + i + j).cpu()   # batch_size, and 'random' varies per image
     if cache_dir is not None:
         try: save_candidates(path, out, key)
         except OSError as e: warnings.warn(f"Could not write the candidate cache {path}: {e}; continuing without it", CacheWarning)
