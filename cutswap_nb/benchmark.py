@@ -6,8 +6,8 @@ Docs: https://cutswap-nb.github.io/cutswap_nb/benchmark.html.md"""
 
 # %% ../nbs/06_benchmark.ipynb #c003
 from __future__ import annotations
-import json, os, time, tempfile, platform, traceback
-from dataclasses import dataclass, field, asdict, replace
+import json, os, time, platform
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
