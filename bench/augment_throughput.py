@@ -7,6 +7,7 @@ Prints
   - `make_negatives` from precomputed candidates (CutSwap + CutSwap-scar, one of each per level):
     input images/s (each yields 2 x levels negatives) and negatives/s, both with fresh output tensors
     and with reused `out` buffers (what a training loop can do);
+  - the same from cluster ranks (mode 'random': a cluster drawn per image and level at every call);
   - the same for the CutPaste baseline;
   - the cost per image of the full saliency pass the cache saves: LayerCAM on a seeded random VGG16
     (5 layers) and k-means (K = 4) at the same image size.
@@ -16,7 +17,8 @@ the machine may be shared, so the median and the best of the repeats are both sh
 import argparse, os, statistics, time
 import torch
 import torch.nn.functional as F
-from cutswap_nb.augment import make_negatives, candidates_from_maps
+from cutswap_nb.augment import make_negatives
+from cutswap_nb.candidates import candidates_from_maps
 from cutswap_nb.saliency import build_saliency_model, multilevel_saliency
 
 
@@ -27,7 +29,7 @@ def sample_data(n, size, levels, seed=0):
     images = (F.interpolate(low, size=(size, size), mode='bilinear', align_corners=False) - 0.45) / 0.225
     sal = F.interpolate(torch.rand(n, levels, size // 16, size // 16, generator=g), size=(size, size),
                         mode='bilinear', align_corners=False)
-    return images.contiguous(), candidates_from_maps(sal, k=4, mode='max')
+    return images.contiguous(), candidates_from_maps(sal, k=4, mode='max'), candidates_from_maps(sal, k=4, mode='random')
 
 
 def timed(fn, repeats):
@@ -51,7 +53,7 @@ def main(argv=None):
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
     B, S, L = a.batch, a.size, a.levels
-    images, cand = sample_data(B, S, L)
+    images, cand, ranks = sample_data(B, S, L)
     print(f"CPU, {torch.get_num_threads()} threads, batch {B}, {S}x{S} px, {L} levels; candidates cover "
           f"{cand.float().mean().item():.1%} of the pixels (k-means K=4 on smooth random maps); "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
@@ -60,10 +62,11 @@ def main(argv=None):
     bufs = (torch.empty(shape), torch.empty(shape))
     for name, kw in [('cutswap (fresh tensors)', dict(candidates=cand)),
                      ('cutswap (reused out buffers)', dict(candidates=cand, out=bufs)),
+                     ('cutswap, random cluster (reused)', dict(candidates=ranks, out=bufs)),
                      ('cutpaste (fresh tensors)', dict(candidates=cand, method='cutpaste')),
                      ('cutpaste (reused out buffers)', dict(candidates=cand, method='cutpaste', out=bufs))]:
         med, best, cpu = timed(lambda: make_negatives(images, generator=g, **kw), a.repeats)
-        print(f"  {name:30s} {B / med:6.0f} images/s ({2 * L * B / med:6.0f} negatives/s) median, "
+        print(f"  {name:32s} {B / med:6.0f} images/s ({2 * L * B / med:6.0f} negatives/s) median, "
               f"{B / best:6.0f} images/s best; {med * 1e3:4.0f} ms wall, {cpu * 1e3:4.0f} ms CPU per batch")
     if a.saliency_images:
         n = a.saliency_images

@@ -1,4 +1,4 @@
-"""Train and evaluate every method on every category, resume after an interruption, and print the paper's tables.
+"""Train and evaluate every method on every category and seed, resume after an interruption, spread the work over GPUs and nodes with `torchrun`, and write the paper's tables with intervals.
 
 Docs: https://cutswap-nb.github.io/cutswap_nb/benchmark.html.md"""
 
@@ -6,427 +6,358 @@ Docs: https://cutswap-nb.github.io/cutswap_nb/benchmark.html.md"""
 
 # %% ../nbs/06_benchmark.ipynb #c003
 from __future__ import annotations
-import json, os, time, platform
-from dataclasses import dataclass, field
+import json, os, time
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .data import load_dataset, load_tensors, make_toy_category
-from .models import build_model, default_device
-from .train import TrainConfig, train, load_checkpoint, write_json_atomic, _config_diff
-from .patchcore import PatchCore, evaluate
+from .core import (METHODS, TRAINED_METHODS, ConfigError, check_choice, parse_levels, resolve_device,
+                             device_name, versions, write_json_atomic, write_text_atomic)
+from .data import load_dataset, load_tensors
+from .models import build_model
+from .train import TrainConfig, load_checkpoint, ensure_trained, saliency_run_config, single_process
+from .patchcore import PatchCore
+from .metrics import compute_metrics
+from .compare import summary_table, paired_table, plot_seed_dots
 
 # %% auto #0
-__all__ = ['METHODS', 'METHOD_TITLES', 'PROTOCOLS', 'KEY_FIELDS', 'PAPER_RESULTS', 'BenchConfig', 'row_key', 'ResultsStore',
-           'train_config', 'trained_encoder', 'run_bench', 'paper_value', 'results_table', 'plot_results',
-           'write_report', 'bench_cli', 'demo', 'demo_cli']
+__all__ = ['PROTOCOLS', 'SCOPES', 'EMBEDDINGS', 'KEY_FIELDS', 'KEY_DEFAULTS', 'BenchConfig', 'row_key', 'row_done', 'file_lock',
+           'ResultsStore', 'Job', 'bench_jobs', 'job_cost', 'assign_jobs', 'dist_env', 'rank_device', 'train_config',
+           'method_encoder', 'evaluate_cell', 'run_job', 'wait_for_ranks', 'run_bench', 'study_rows', 'write_report',
+           'bench_cli']
 
 # %% ../nbs/06_benchmark.ipynb #c006
-METHODS = ('none', 'cutpaste', 'cutswap')
-METHOD_TITLES = {'cutpaste': 'CutPaste + PC', 'none': 'ResNet18 + PC', 'cutswap': 'CutSwap + PC'}
 PROTOCOLS = ('offline', 'paper')
+SCOPES = ('category', 'dataset')
+EMBEDDINGS = ('anomalib', 'reference')
 
+def _as_tuple(v, conv=str) -> tuple:
+    "A tuple from a comma/space-separated string or a sequence."
+    if isinstance(v, (str, int, float)): v = str(v).replace(',', ' ').split()
+    return tuple(conv(x) for x in v)
+
+# %% ../nbs/06_benchmark.ipynb #c008
 @dataclass
 class BenchConfig:
-    "Settings of a benchmark run."
+    "Settings of a benchmark study; strings like '0,1,2' are accepted for the tuple fields."
     root: str                               # dataset root (MVTec AD or VisA layout)
     categories: tuple                       # categories to run, in order
     out: str = 'runs/bench'                 # results.json, tables, figures and training runs go here
     methods: tuple = METHODS                # any of 'none', 'cutpaste', 'cutswap'
     coresets: tuple = (0.001, 0.01)         # PatchCore coreset ratios
+    seeds: tuple = (0,)                     # every cell runs once per seed (training, coreset, random init)
     protocol: str = 'offline'               # 'offline' (seeded random start) or 'paper' (ImageNet weights)
-    epochs: int = 256                       # training epochs per method and category
-    batch_size: int = 64                    # normal images per training step
+    scope: str = 'category'                 # train one encoder per 'category', or one per 'dataset' (all categories)
+    embedding: str|None = None              # PatchCore features: 'anomalib' or 'reference' (None: the protocol's default)
+    epochs: int = 256                       # training epochs per method
+    batch_size: int = 64                    # normal images per optimiser step
     size: int = 256                         # resize ...
-    crop: int = 224                         # ... and centre crop, for training and evaluation
-    seed: int = 0
-    device: str | None = None               # 'cuda', 'cpu' or None (CUDA when available)
-    variant: str = 'default'                # name of the method configuration (ablations)
-    train_overrides: dict = field(default_factory=dict)  # TrainConfig fields this variant changes
+    crop: int = 224                         # ... then centre crop, for training and evaluation
+    resize: str = 'squash'                  # 'squash' to size x size, or resize the 'shorter' side to size
+    masks: str = 'auto'                     # 'auto', 'required' or 'none' (see the data chapter)
+    device: str|None = None                 # 'cuda', 'cpu' or None (CUDA when available); torchrun: cuda:LOCAL_RANK
     layout: str = 'auto'                    # dataset layout: 'auto', 'mvtec' or 'visa'
+    variant: str = 'default'                # name of the CutSwap configuration (ablations)
+    train_overrides: dict = field(default_factory=dict)  # TrainConfig fields this variant changes
 
-    def __post_init__(self):
-        if isinstance(self.categories, str): self.categories = tuple(c for c in self.categories.split(',') if c)
-        if isinstance(self.methods, str): self.methods = tuple(m for m in self.methods.split(',') if m)
-        if isinstance(self.coresets, (str, float)): self.coresets = tuple(float(c) for c in str(self.coresets).split(',') if c)
-        self.categories, self.methods, self.coresets = tuple(self.categories), tuple(self.methods), tuple(map(float, self.coresets))
-        bad = [m for m in self.methods if m not in METHODS]
-        if bad: raise ValueError(f"methods: unknown {', '.join(bad)}; choose from {', '.join(METHODS)}")
-        if self.protocol not in PROTOCOLS: raise ValueError(f"protocol must be 'offline' or 'paper', not {self.protocol!r}")
-        if not self.categories: raise ValueError("categories: name at least one category")
-        if not all(0 < c <= 1 for c in self.coresets): raise ValueError(f"coresets must lie in (0, 1], got {self.coresets}")
-        # CutSwap's offline saliency model is the CutPaste run: train CutPaste first
-        self.methods = tuple(m for m in METHODS if m in self.methods)
+# %% ../nbs/06_benchmark.ipynb #c010
+def _check_bench(cfg:BenchConfig):
+    for m in cfg.methods: check_choice('methods', m, METHODS)
+    check_choice('protocol', cfg.protocol, PROTOCOLS); check_choice('scope', cfg.scope, SCOPES)
+    check_choice('embedding', cfg.embedding, EMBEDDINGS)
+    if not cfg.categories: raise ConfigError("categories: name at least one category")
+    if not cfg.seeds: raise ConfigError("seeds: name at least one seed")
+    if not all(0 < c <= 1 for c in cfg.coresets): raise ConfigError(f"coresets must lie in (0, 1], got {cfg.coresets}")
+    if cfg.crop > cfg.size: raise ConfigError(f"crop ({cfg.crop}) must not exceed size ({cfg.size})")
+    if 'levels' in cfg.train_overrides: cfg.train_overrides['levels'] = parse_levels(cfg.train_overrides['levels'])
 
-# %% ../nbs/06_benchmark.ipynb #c008
-KEY_FIELDS = ('category', 'method', 'coreset', 'protocol', 'variant', 'seed', 'epochs')
+def _bench_post_init(self):
+    self.categories, self.methods = _as_tuple(self.categories), _as_tuple(self.methods)
+    self.coresets, self.seeds = _as_tuple(self.coresets, float), _as_tuple(self.seeds, int)
+    self.embedding = self.embedding or ('reference' if self.protocol == 'paper' else 'anomalib')
+    _check_bench(self)
+    self.methods = tuple(m for m in METHODS if m in self.methods)
 
-def row_key(row:dict) -> tuple: return tuple(row.get(k) for k in KEY_FIELDS)
+BenchConfig.__post_init__ = _bench_post_init
 
+# %% ../nbs/06_benchmark.ipynb #c013
+KEY_FIELDS = ('category', 'method', 'coreset', 'protocol', 'variant', 'seed', 'epochs', 'scope', 'embedding')
+KEY_DEFAULTS = dict(variant='default', seed=0, scope='category', embedding='anomalib')
+
+def row_key(row:dict) -> tuple:
+    "The cell a row fills."
+    return tuple(row.get(k, KEY_DEFAULTS.get(k)) for k in KEY_FIELDS)
+
+def row_done(row:dict) -> bool:
+    "Does this row finish its cell? (successful, with per-image scores)"
+    return row.get('status') == 'ok' and row.get('image_scores') is not None
+
+# %% ../nbs/06_benchmark.ipynb #c016
+@contextmanager
+def file_lock(path):
+    "An exclusive advisory lock on `path` (created if needed), held for the `with` block; a no-op where fcntl is missing."
+    try: import fcntl
+    except ImportError: yield; return
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, 'a') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try: yield
+        finally: fcntl.flock(f, fcntl.LOCK_UN)
+
+# %% ../nbs/06_benchmark.ipynb #c017
 class ResultsStore:
-    "Benchmark rows in a JSON file, rewritten atomically after every change."
+    "Benchmark rows in a JSON file shared by any number of processes; every change is locked, merged and atomic."
     def __init__(self, path):
-        self.path = Path(path)
+        self.path = Path(path); self.lock = self.path.with_name(self.path.name + '.lock')
+        self.refresh()
+    def refresh(self):
+        "Read the rows again (other processes may have added some)."
         self.rows = json.loads(self.path.read_text())['rows'] if self.path.is_file() else []
+        return self
     def done(self, **key) -> bool:
-        "Is there a successful row for this cell?"
+        "Is this cell finished?"
         k = row_key(key)
-        return any(row_key(r) == k and r.get('status') == 'ok' for r in self.rows)
+        return any(row_key(r) == k and row_done(r) for r in self.rows)
     def add(self, row:dict):
-        "Record a row: replaces any row of the same cell (an error is replaced by a later success)."
-        k = row_key(row)
-        self.rows = [r for r in self.rows if row_key(r) != k] + [row]
-        write_json_atomic(dict(rows=self.rows), self.path)
+        "Record a row; it replaces any row of the same cell, except that an error never replaces a finished row."
+        with file_lock(self.lock):
+            self.refresh(); k = row_key(row)
+            if row.get('status') != 'ok' and any(row_key(r) == k and row_done(r) for r in self.rows): return
+            self.rows = [r for r in self.rows if row_key(r) != k] + [row]
+            write_json_atomic(dict(rows=self.rows), self.path)
     def ok(self) -> list: return [r for r in self.rows if r.get('status') == 'ok']
     def errors(self) -> list: return [r for r in self.rows if r.get('status') != 'ok']
 
-# %% ../nbs/06_benchmark.ipynb #c011
-def _versions() -> dict:
-    import torchvision, cutswap_nb
-    return dict(torch=torch.__version__, torchvision=torchvision.__version__, cutswap_nb=cutswap_nb.__version__,
-                python=platform.python_version())
+# %% ../nbs/06_benchmark.ipynb #c020
+@dataclass(frozen=True)
+class Job:
+    "One seed and the categories whose encoders are trained together."
+    seed: int
+    categories: tuple
 
-def _device_name(device) -> str:
-    device = torch.device(device)
-    return f"cuda ({torch.cuda.get_device_name(device)})" if device.type == 'cuda' else f"cpu ({os.cpu_count()} cores)"
+def bench_jobs(cfg:BenchConfig) -> list:
+    "The jobs of a study, seed-major (all of seed 0 first), so that a study stopped early has whole seeds."
+    groups = [(c,) for c in cfg.categories] if cfg.scope == 'category' else [tuple(cfg.categories)]
+    return [Job(s, g) for s in cfg.seeds for g in groups]
 
-def train_config(cfg:BenchConfig, category:str, method:str, saliency:str|None=None) -> TrainConfig:
-    "The `TrainConfig` of one method on one category under the benchmark's protocol and variant."
+def job_cost(cfg:BenchConfig, job:Job) -> float:
+    "Expected relative cost: training images × epochs × trained methods (1 for untuned-only jobs)."
+    def n_train(c):
+        try: return len(load_dataset(cfg.root, c, 'train', cfg.size, cfg.crop, layout=cfg.layout).items)
+        except Exception: return 0          # a category that cannot be read costs nothing (its cells become error rows)
+    n = sum(n_train(c) for c in job.categories)
+    return float(n * cfg.epochs * max(1, sum(m in TRAINED_METHODS for m in cfg.methods)))
+
+# %% ../nbs/06_benchmark.ipynb #c023
+def assign_jobs(costs:list, # expected cost of each job
+                world:int, # number of ranks
+               ) -> list: # for each rank, the indices of its jobs (in their original order)
+    "Balance jobs over ranks by expected cost (longest processing time first; ties by job order)."
+    load, share = [0.] * world, [[] for _ in range(world)]
+    for i in sorted(range(len(costs)), key=lambda i: (-costs[i], i)):
+        r = min(range(world), key=lambda r: (load[r], r))
+        load[r] += costs[i]; share[r].append(i)
+    return [sorted(s) for s in share]
+
+# %% ../nbs/06_benchmark.ipynb #c026
+def dist_env() -> tuple:
+    "(rank, world size, local rank) from torchrun's environment; (0, 1, 0) outside torchrun."
+    return tuple(int(os.environ.get(k, d)) for k, d in (('RANK', 0), ('WORLD_SIZE', 1), ('LOCAL_RANK', 0)))
+
+def rank_device(device:str|None, local_rank:int, world:int) -> torch.device:
+    "The device of one rank: 'cuda:LOCAL_RANK' when CUDA is used and several ranks run, else the configured device."
+    dev = resolve_device(device)
+    if dev.type == 'cuda' and world > 1: dev = torch.device('cuda', local_rank % torch.cuda.device_count())
+    return dev
+
+# %% ../nbs/06_benchmark.ipynb #c029
+def train_config(cfg:BenchConfig, job:Job, method:str, device=None) -> TrainConfig:
+    "The `TrainConfig` of one trained method in one job, under the study's protocol, scope and variant."
     paper = cfg.protocol == 'paper'
-    kw = dict(root=str(cfg.root), category=category, method=method, epochs=cfg.epochs, batch_size=cfg.batch_size,
-              size=cfg.size, crop=cfg.crop, seed=cfg.seed, device=cfg.device,
-              pretrained='imagenet' if paper else 'none',
-              saliency=saliency or ('imagenet' if paper else 'warmup'),
-              out=str(Path(cfg.out)/'train'/cfg.protocol), run_name=method)
-    if method == 'cutswap':   # variants change how CutSwap samples negatives; CutPaste runs are shared by all variants
+    kw = dict(root=str(cfg.root), category=','.join(job.categories), method=method, epochs=cfg.epochs,
+              batch_size=cfg.batch_size, size=cfg.size, crop=cfg.crop, seed=job.seed, device=str(device or cfg.device or '') or None,
+              pretrained='imagenet' if paper else 'none', saliency='imagenet' if paper else 'warmup',
+              out=str(Path(cfg.out)/'train'/cfg.protocol/f'seed{job.seed}'), run_name=method, resize=cfg.resize)
+    if method == 'cutswap':   # variants change how CutSwap makes negatives; the CutPaste runs are shared by all variants
         kw.update(cfg.train_overrides)
         if cfg.variant != 'default': kw['run_name'] = f'cutswap-{cfg.variant}'
     return TrainConfig(**kw)
 
-def trained_encoder(tcfg:TrainConfig, progress:bool=True) -> tuple:
-    "(checkpoint path, seconds spent training now): reuse a finished run with the same settings, else train/resume."
-    final = tcfg.run_dir/'final.pth'
-    if final.is_file() and not _config_diff(load_checkpoint(final).get('config', {}), tcfg.to_dict()):
-        return final, 0.0
-    t0 = time.perf_counter()
-    res = train(tcfg, resume=True, progress=progress)
-    return Path(res['checkpoint']), time.perf_counter() - t0
-
-# %% ../nbs/06_benchmark.ipynb #c012
-def _encoder_for(cfg, category, method, progress):
-    "The encoder of `method`, where its weights came from, the saliency source, and training seconds."
+# %% ../nbs/06_benchmark.ipynb #c032
+def method_encoder(cfg:BenchConfig, job:Job, method:str, device=None, progress:bool=True) -> dict:
+    "The encoder of `method` in `job`: model, where its weights came from, its saliency model, training seconds."
     if method == 'none':
         w = 'imagenet' if cfg.protocol == 'paper' else 'random'
-        return build_model('resnet18', w, cfg.seed), f'{w} (seed {cfg.seed})' if w == 'random' else w, None, 0.0
-    saliency = None
-    if method == 'cutswap' and cfg.protocol == 'offline':   # the CutPaste run of the same budget is the saliency model
-        saliency = str(trained_encoder(train_config(cfg, category, 'cutpaste'), progress)[0])
-    tcfg = train_config(cfg, category, method, saliency)
-    ckpt, secs = trained_encoder(tcfg, progress)
+        return dict(model=build_model('resnet18', w, job.seed), weights=f'random (seed {job.seed})' if w == 'random' else w,
+                    saliency=None, saliency_rule=None, train_seconds=0.0)
+    tcfg = train_config(cfg, job, method, device)
+    with single_process():
+        if method == 'cutswap' and cfg.protocol == 'offline':
+            tcfg = replace(tcfg, saliency=str(ensure_trained(saliency_run_config(tcfg), progress)))
+        ckpt = ensure_trained(tcfg, progress)
     meta = load_checkpoint(ckpt).get('meta', {})
-    return build_model('resnet18', ckpt), str(ckpt), meta.get('saliency'), secs
+    return dict(model=build_model('resnet18', ckpt), weights=str(ckpt), saliency=meta.get('saliency'),
+                saliency_rule=meta.get('saliency_rule'), train_seconds=float(meta.get('train_s') or 0.))
+
+# %% ../nbs/06_benchmark.ipynb #c034
+def evaluate_cell(encoder, # ResNet-style encoder
+                  splits:dict, # {'train': ..., 'test': ...} from `load_tensors`
+                  coreset:float, seed:int, embedding:str, device) -> dict:
+    "Fit PatchCore and score the test split: metrics, per-image scores and labels, timings."
+    t0 = time.perf_counter()
+    pc = PatchCore(encoder, coreset_ratio=coreset, seed=seed, device=device, embedding=embedding).fit(splits['train']['image'])
+    t1 = time.perf_counter()
+    test = splits['test']
+    scores, maps = pc.predict(test['image'])
+    pixel = test.get('pixel_metrics', True)
+    met = compute_metrics(test['label'], scores, test['mask'] if pixel else None, maps if pixel else None)
+    return dict(met, image_scores=[round(float(s), 6) for s in scores], image_labels=[int(l) for l in test['label']],
+                fit_seconds=round(t1 - t0, 2), predict_seconds=round(time.perf_counter() - t1, 2))
+
+# %% ../nbs/06_benchmark.ipynb #c036
+def _cell(cfg:BenchConfig, job:Job, category:str, method:str, coreset:float) -> dict:
+    "The key fields of one result cell."
+    return dict(category=category, method=method, coreset=coreset, protocol=cfg.protocol, variant=cfg.variant,
+                seed=job.seed, epochs=cfg.epochs, scope=cfg.scope, embedding=cfg.embedding)
+
+def _error_row(cell:dict, e:Exception) -> dict:
+    return dict(cell, status='error', error=f"{type(e).__name__}: {e}", finished=time.strftime('%Y-%m-%d %H:%M:%S'))
+
+def _load_splits(cfg:BenchConfig, category:str, progress:bool) -> dict:
+    kw = dict(layout=cfg.layout, resize=cfg.resize, masks=cfg.masks)
+    return {s: load_tensors(load_dataset(cfg.root, category, s, cfg.size, cfg.crop, **kw), progress=progress)
+            for s in ('train', 'test')}
+
+# %% ../nbs/06_benchmark.ipynb #c037
+def _row(cfg, cell, enc, met, device) -> dict:
+    return dict(cell, status='ok', **met, train_seconds=round(enc['train_seconds'], 1), weights=enc['weights'],
+                saliency=enc['saliency'], saliency_rule=enc['saliency_rule'], size=cfg.size, crop=cfg.crop, resize=cfg.resize, masks=cfg.masks,
+                batch_size=cfg.batch_size, train_overrides=cfg.train_overrides, device=device_name(device),
+                versions=versions(), finished=time.strftime('%Y-%m-%d %H:%M:%S'))
+
+def _print_row(r):
+    px = '–' if r.get('pixel_auroc') is None else f"{r['pixel_auroc']:.3f}"
+    print(f"{r['category']:12s} {r['method']:9s} seed {r['seed']} coreset {r['coreset']:<6} "
+          f"image AUROC {r['image_auroc']:.3f}  pixel AUROC {px}")
+
+# %% ../nbs/06_benchmark.ipynb #c038
+def run_job(cfg:BenchConfig, job:Job, store:ResultsStore, device, progress:bool=True, verbose:bool=True):
+    "Train (or reuse) the encoders of one job and evaluate every cell of it not yet in the store."
+    todo = [(c, m, k) for c in job.categories for m in cfg.methods for k in cfg.coresets
+            if not store.done(**_cell(cfg, job, c, m, k))]
+    splits = {}
+    for c in dict.fromkeys(c for c, _, _ in todo):
+        try: splits[c] = _load_splits(cfg, c, progress)
+        except Exception as e:
+            for cc, m, k in todo:
+                if cc == c: store.add(_error_row(_cell(cfg, job, c, m, k), e))
+            if verbose: print(f"{c}: cannot load the data: {e}")
+    for m in dict.fromkeys(m for c, m, _ in todo if c in splits):
+        try: enc = method_encoder(cfg, job, m, device, progress)
+        except Exception as e:
+            for c, mm, k in todo:
+                if mm == m and c in splits: store.add(_error_row(_cell(cfg, job, c, m, k), e))
+            if verbose: print(f"{'+'.join(job.categories)} / {m} / seed {job.seed}: training failed: {type(e).__name__}: {e}")
+            continue
+        for c, mm, k in todo:
+            if mm != m or c not in splits: continue
+            cell = _cell(cfg, job, c, m, k)
+            try: row = _row(cfg, cell, enc, evaluate_cell(enc['model'], splits[c], k, job.seed, cfg.embedding, device), device)
+            except Exception as e: row = _error_row(cell, e)
+            store.add(row)
+            if verbose: _print_row(row) if row['status'] == 'ok' else print(f"{c} / {m}: failed: {row['error']}")
+
+# %% ../nbs/06_benchmark.ipynb #c040
+def wait_for_ranks(world:int):
+    "Under torchrun, wait until every rank got here (joining the process group is the barrier; gloo, a week's timeout)."
+    import datetime, torch.distributed as dist
+    if world <= 1: return
+    if not dist.is_initialized(): dist.init_process_group('gloo', timeout=datetime.timedelta(days=7))
+    dist.barrier(); dist.destroy_process_group()
 
 def run_bench(cfg:BenchConfig, # what to run
               progress:bool=True, # progress bars
               verbose:bool=True, # print a line per result
-             ) -> ResultsStore: # the results (also in OUT/results.json)
-    "Train and evaluate every (category, method, coreset) cell not yet in OUT/results.json."
+             ) -> ResultsStore: # every row in OUT/results.json, after all ranks finished
+    "Run every job of the study not yet done (under torchrun: this rank's share of them)."
+    rank, world, local = dist_env()
+    device = rank_device(cfg.device, local, world)
     out = Path(cfg.out); out.mkdir(parents=True, exist_ok=True)
     store = ResultsStore(out/'results.json')
-    device = cfg.device or str(default_device())
-    for cat in cfg.categories:
-        todo = [(m, c) for m in cfg.methods for c in cfg.coresets if not store.done(**_cell(cfg, cat, m, c))]
-        if not todo: continue
-        try:
-            splits = {s: load_tensors(load_dataset(cfg.root, cat, s, cfg.size, cfg.crop, layout=cfg.layout), progress=progress)
-                      for s in ('train', 'test')}
-        except Exception as e:
-            for m, c in todo: store.add(_error_row(cfg, cat, m, c, e))
-            if verbose: print(f"{cat}: cannot load the data: {e}")
-            continue
-        for method in dict.fromkeys(m for m, _ in todo):
-            try:
-                enc, weights, saliency, train_s = _encoder_for(cfg, cat, method, progress)
-                for c in [c for m, c in todo if m == method]:
-                    t0 = time.perf_counter()
-                    pc = PatchCore(enc, coreset_ratio=c, seed=cfg.seed, device=device).fit(splits['train']['image'])
-                    fit_s = time.perf_counter() - t0
-                    met = evaluate(pc, splits['test'])
-                    row = dict(**_cell(cfg, cat, method, c), status='ok',
-                               image_auroc=met['image_auroc'], pixel_auroc=met['pixel_auroc'], pro=met['pro'],
-                               f1_threshold=met['f1_threshold'], image_f1=met['image_f1'],
-                               train_seconds=round(train_s, 1), fit_seconds=round(fit_s, 2),
-                               predict_seconds=met['predict_seconds'], weights=weights, saliency=saliency,
-                               size=cfg.size, crop=cfg.crop, batch_size=cfg.batch_size,
-                               train_overrides=cfg.train_overrides, device=_device_name(device),
-                               versions=_versions(), finished=time.strftime('%Y-%m-%d %H:%M:%S'))
-                    store.add(row)
-                    if verbose: print(f"{cat:12s} {method:9s} coreset {c:<6} image AUROC {row['image_auroc']:.3f}  "
-                                      f"pixel AUROC {row['pixel_auroc']:.3f}  PRO {row['pro']:.3f}")
-            except KeyboardInterrupt: raise
-            except Exception as e:
-                for m, c in todo:
-                    if m == method: store.add(_error_row(cfg, cat, m, c, e))
-                if verbose: print(f"{cat} / {method}: failed: {type(e).__name__}: {e}")
-    return store
+    jobs = bench_jobs(cfg)
+    mine = assign_jobs([job_cost(cfg, j) if world > 1 else 1. for j in jobs], world)[rank]
+    for i in mine: run_job(cfg, jobs[i], store.refresh(), device, progress, verbose)
+    wait_for_ranks(world)
+    return store.refresh()
 
-def _cell(cfg, cat, method, coreset) -> dict:
-    "The key fields of one result cell."
-    return dict(category=cat, method=method, coreset=coreset, protocol=cfg.protocol, variant=cfg.variant,
-                seed=cfg.seed, epochs=cfg.epochs)
+# %% ../nbs/06_benchmark.ipynb #c044
+def study_rows(store:ResultsStore, cfg:BenchConfig) -> list:
+    "The successful rows that belong to this study's protocol, scope, embedding, variant, epochs and seeds."
+    return [r for r in store.ok() if r['protocol'] == cfg.protocol and r.get('variant', 'default') == cfg.variant
+            and r.get('scope', 'category') == cfg.scope and r.get('embedding', 'anomalib') == cfg.embedding
+            and r['epochs'] == cfg.epochs and r.get('seed', 0) in cfg.seeds and r['category'] in cfg.categories]
 
-def _error_row(cfg, cat, method, coreset, e) -> dict:
-    return dict(**_cell(cfg, cat, method, coreset), status='error', error=f"{type(e).__name__}: {e}",
-                finished=time.strftime('%Y-%m-%d %H:%M:%S'))
+def _protocol_line(cfg, rows) -> str:
+    what = ('ImageNet weights' if cfg.protocol == 'paper' else
+            'seeded random initialisation; CutSwap’s LayerCAM model is the CutPaste run of the same category, seed and budget; '
+            'not comparable to the paper’s absolute numbers')
+    sal = sorted({r['saliency'] for r in rows if r.get('saliency')})
+    return (f"Protocol: **{cfg.protocol}** ({what}). Scope: {cfg.scope}. Budget: {cfg.epochs} epochs, batch {cfg.batch_size}, "
+            f"{cfg.size}→{cfg.crop} px ({cfg.resize}). Seeds: {', '.join(map(str, cfg.seeds))}. PatchCore embedding: "
+            f"{cfg.embedding}. Variant: {cfg.variant}. Device: {rows[0]['device'] if rows else '?'}. "
+            f"Saliency models: {len(sal)} CutPaste run(s)" + (f", e.g. `{sal[0]}`." if sal else '.'))
 
-# %% ../nbs/06_benchmark.ipynb #c016
-# Tables I-IV of the paper: PAPER_RESULTS[(dataset, coreset)][category][method] = (image AUROC, pixel AUROC)
-PAPER_RESULTS = {
-    ('mvtec', 0.001): {
-        'bottle': {'cutpaste': (1.0, 0.952), 'none': (1.0, 0.972), 'cutswap': (1.0, 0.975)},
-        'cable': {'cutpaste': (0.934, 0.936), 'none': (0.945, 0.948), 'cutswap': (0.957, 0.949)},
-        'capsule': {'cutpaste': (0.812, 0.895), 'none': (0.957, 0.969), 'cutswap': (0.945, 0.97)},
-        'carpet': {'cutpaste': (0.846, 0.976), 'none': (0.987, 0.986), 'cutswap': (0.975, 0.988)},
-        'grid': {'cutpaste': (0.991, 0.938), 'none': (0.931, 0.925), 'cutswap': (0.993, 0.94)},
-        'hazelnut': {'cutpaste': (0.99, 0.973), 'none': (1.0, 0.978), 'cutswap': (1.0, 0.977)},
-        'leather': {'cutpaste': (1.0, 0.989), 'none': (1.0, 0.988), 'cutswap': (1.0, 0.987)},
-        'metal_nut': {'cutpaste': (0.918, 0.938), 'none': (0.951, 0.949), 'cutswap': (0.972, 0.957)},
-        'pill': {'cutpaste': (0.847, 0.866), 'none': (0.895, 0.949), 'cutswap': (0.94, 0.928)},
-        'screw': {'cutpaste': (0.696, 0.867), 'none': (0.675, 0.807), 'cutswap': (0.732, 0.832)},
-        'tile': {'cutpaste': (0.999, 0.92), 'none': (0.982, 0.921), 'cutswap': (0.983, 0.913)},
-        'toothbrush': {'cutpaste': (0.953, 0.939), 'none': (0.914, 0.96), 'cutswap': (0.917, 0.977)},
-        'transistor': {'cutpaste': (0.938, 0.914), 'none': (0.976, 0.927), 'cutswap': (0.944, 0.929)},
-        'wood': {'cutpaste': (0.994, 0.932), 'none': (0.99, 0.919), 'cutswap': (0.999, 0.927)},
-        'zipper': {'cutpaste': (0.998, 0.98), 'none': (0.975, 0.975), 'cutswap': (0.975, 0.96)},
-        'average': {'cutpaste': (0.928, 0.934), 'none': (0.945, 0.945), 'cutswap': (0.955, 0.947)},
-    },
-    ('mvtec', 0.01): {
-        'bottle': {'cutpaste': (1.0, 0.957), 'none': (1.0, 0.975), 'cutswap': (0.999, 0.979)},
-        'cable': {'cutpaste': (0.981, 0.968), 'none': (0.986, 0.976), 'cutswap': (0.995, 0.977)},
-        'capsule': {'cutpaste': (0.916, 0.96), 'none': (0.956, 0.987), 'cutswap': (0.947, 0.984)},
-        'carpet': {'cutpaste': (0.861, 0.98), 'none': (0.987, 0.987), 'cutswap': (0.98, 0.99)},
-        'grid': {'cutpaste': (0.994, 0.951), 'none': (0.949, 0.961), 'cutswap': (0.988, 0.948)},
-        'hazelnut': {'cutpaste': (1.0, 0.976), 'none': (1.0, 0.982), 'cutswap': (0.998, 0.98)},
-        'leather': {'cutpaste': (1.0, 0.989), 'none': (1.0, 0.989), 'cutswap': (1.0, 0.986)},
-        'metal_nut': {'cutpaste': (0.951, 0.967), 'none': (0.991, 0.976), 'cutswap': (0.998, 0.978)},
-        'pill': {'cutpaste': (0.895, 0.913), 'none': (0.948, 0.97), 'cutswap': (0.96, 0.962)},
-        'screw': {'cutpaste': (0.848, 0.97), 'none': (0.949, 0.985), 'cutswap': (0.871, 0.975)},
-        'tile': {'cutpaste': (0.998, 0.917), 'none': (0.987, 0.93), 'cutswap': (0.987, 0.914)},
-        'toothbrush': {'cutpaste': (0.983, 0.973), 'none': (0.989, 0.986), 'cutswap': (1.0, 0.988)},
-        'transistor': {'cutpaste': (0.98, 0.954), 'none': (0.999, 0.965), 'cutswap': (0.998, 0.97)},
-        'wood': {'cutpaste': (0.995, 0.94), 'none': (0.986, 0.922), 'cutswap': (0.997, 0.937)},
-        'zipper': {'cutpaste': (0.998, 0.98), 'none': (0.983, 0.985), 'cutswap': (0.982, 0.971)},
-        'average': {'cutpaste': (0.96, 0.959), 'none': (0.981, 0.972), 'cutswap': (0.98, 0.97)},
-    },
-    ('visa', 0.001): {
-        'candle': {'cutpaste': (0.889, 0.875), 'none': (0.97, 0.977), 'cutswap': (0.926, 0.957)},
-        'capsules': {'cutpaste': (0.755, 0.955), 'none': (0.706, 0.93), 'cutswap': (0.741, 0.944)},
-        'cashew': {'cutpaste': (0.883, 0.951), 'none': (0.917, 0.984), 'cutswap': (0.887, 0.97)},
-        'chewinggum': {'cutpaste': (0.988, 0.983), 'none': (0.975, 0.989), 'cutswap': (0.972, 0.989)},
-        'fryum': {'cutpaste': (0.943, 0.87), 'none': (0.889, 0.908), 'cutswap': (0.923, 0.915)},
-        'macaroni1': {'cutpaste': (0.774, 0.91), 'none': (0.797, 0.923), 'cutswap': (0.852, 0.951)},
-        'macaroni2': {'cutpaste': (0.696, 0.837), 'none': (0.748, 0.789), 'cutswap': (0.686, 0.866)},
-        'pcb1': {'cutpaste': (0.947, 0.996), 'none': (0.856, 0.99), 'cutswap': (0.941, 0.996)},
-        'pcb2': {'cutpaste': (0.885, 0.968), 'none': (0.891, 0.972), 'cutswap': (0.874, 0.952)},
-        'pcb3': {'cutpaste': (0.827, 0.98), 'none': (0.86, 0.985), 'cutswap': (0.89, 0.977)},
-        'pcb4': {'cutpaste': (0.975, 0.97), 'none': (0.982, 0.975), 'cutswap': (0.981, 0.976)},
-        'pipe_fryum': {'cutpaste': (0.763, 0.961), 'none': (0.988, 0.986), 'cutswap': (0.898, 0.974)},
-        'average': {'cutpaste': (0.86, 0.938), 'none': (0.882, 0.951), 'cutswap': (0.881, 0.956)},
-    },
-    ('visa', 0.01): {
-        'candle': {'cutpaste': (0.909, 0.946), 'none': (0.984, 0.986), 'cutswap': (0.956, 0.983)},
-        'capsules': {'cutpaste': (0.704, 0.974), 'none': (0.718, 0.965), 'cutswap': (0.732, 0.974)},
-        'cashew': {'cutpaste': (0.919, 0.971), 'none': (0.935, 0.989), 'cutswap': (0.904, 0.985)},
-        'chewinggum': {'cutpaste': (0.99, 0.988), 'none': (0.983, 0.99), 'cutswap': (0.994, 0.99)},
-        'fryum': {'cutpaste': (0.932, 0.929), 'none': (0.923, 0.949), 'cutswap': (0.941, 0.938)},
-        'macaroni1': {'cutpaste': (0.831, 0.944), 'none': (0.89, 0.983), 'cutswap': (0.874, 0.983)},
-        'macaroni2': {'cutpaste': (0.712, 0.953), 'none': (0.756, 0.952), 'cutswap': (0.722, 0.964)},
-        'pcb1': {'cutpaste': (0.959, 0.998), 'none': (0.939, 0.998), 'cutswap': (0.956, 0.998)},
-        'pcb2': {'cutpaste': (0.944, 0.978), 'none': (0.93, 0.979), 'cutswap': (0.924, 0.976)},
-        'pcb3': {'cutpaste': (0.929, 0.987), 'none': (0.932, 0.988), 'cutswap': (0.927, 0.987)},
-        'pcb4': {'cutpaste': (0.986, 0.984), 'none': (0.991, 0.982), 'cutswap': (0.996, 0.985)},
-        'pipe_fryum': {'cutpaste': (0.851, 0.977), 'none': (0.996, 0.989), 'cutswap': (0.926, 0.984)},
-        'average': {'cutpaste': (0.889, 0.969), 'none': (0.915, 0.979), 'cutswap': (0.904, 0.979)},
-    },
-}
-
-def paper_value(category:str, method:str, coreset:float) -> tuple|None:
-    "The paper's (image, pixel) AUROC for a cell, from either dataset's table, or None."
-    for ds in ('mvtec', 'visa'):
-        v = PAPER_RESULTS.get((ds, coreset), {}).get(category, {}).get(method)
-        if v: return v
-    return None
-
-# %% ../nbs/06_benchmark.ipynb #c018
-def results_table(rows:list, # result rows (status 'ok')
-                  coreset:float, # which coreset ratio to tabulate
-                  protocol:str|None=None, # filter (default: the rows' protocol)
-                  variant:str='default', methods=('cutpaste', 'none', 'cutswap'), # column order of the paper
-                  show_paper:bool|None=None, # paper numbers beside ours (default: under the paper protocol)
-                  metric:tuple=('image_auroc', 'pixel_auroc'),
-                 ) -> str: # a Markdown table
-    "Category rows, an (image, pixel) AUROC column pair per method, and an Average row — the paper's layout."
-    rows = [r for r in rows if r.get('status') == 'ok' and r['coreset'] == coreset and r.get('variant', 'default') == variant
-            and (protocol is None or r['protocol'] == protocol)]
-    if not rows: return f"(no results at coreset {coreset})"
-    protocol = protocol or rows[0]['protocol']
-    show_paper = (protocol == 'paper') if show_paper is None else show_paper
-    methods = [m for m in methods if any(r['method'] == m for r in rows)]
-    cats = list(dict.fromkeys(r['category'] for r in rows))
-    cell = {(r['category'], r['method']): (r[metric[0]], r[metric[1]]) for r in rows}
-    head = '| Category | ' + ' | '.join(f'{METHOD_TITLES[m]} image | {METHOD_TITLES[m]} pixel' for m in methods) + ' |'
-    lines = [head, '|---|' + '---:|' * (2 * len(methods))]
-    def fmt(v, p): return '–' if v is None else f'{v:.3f}' + (f' ({p:.3f})' if p is not None else '')
-    means = {m: [] for m in methods}
-    for c in cats:
-        vals = []
-        for m in methods:
-            v = cell.get((c, m)); p = paper_value(c, m, coreset) if show_paper else None
-            if v: means[m].append(v)
-            vals += [fmt(v and v[0], p and p[0]), fmt(v and v[1], p and p[1])]
-        lines.append(f'| {c} | ' + ' | '.join(vals) + ' |')
-    avg = []
-    for m in methods:
-        a = np.mean(means[m], 0) if means[m] else (None, None)
-        avg += [fmt(a[0], None), fmt(a[1], None)]
-    lines.append('| **Average** | ' + ' | '.join(avg) + ' |')
-    return '\n'.join(lines)
-
-# %% ../nbs/06_benchmark.ipynb #c021
-def plot_results(rows:list, coreset:float, variant:str='default', methods=('none', 'cutpaste', 'cutswap'), title:str|None=None):
-    "Grouped bars of image and pixel AUROC per method, one panel per category; returns the figure."
+# %% ../nbs/06_benchmark.ipynb #c045
+def write_report(store:ResultsStore, cfg:BenchConfig, n_boot:int=2000) -> Path:
+    "Write OUT/results.md (protocol and budget named, tables per coreset, errors listed) and a dot figure per coreset."
     import matplotlib.pyplot as plt
-    rows = [r for r in rows if r.get('status') == 'ok' and r['coreset'] == coreset and r.get('variant', 'default') == variant]
-    cats = list(dict.fromkeys(r['category'] for r in rows))
-    methods = [m for m in methods if any(r['method'] == m for r in rows)]
-    fig, axs = plt.subplots(1, max(1, len(cats)), figsize=(1.2 + 2.2 * max(1, len(methods)) * max(1, len(cats)) / 2, 3.2), squeeze=False)
-    colors = {'none': '#9e9e9e', 'cutpaste': '#f28e2b', 'cutswap': '#4e79a7'}
-    for ax, c in zip(axs[0], cats):
-        for j, m in enumerate(methods):
-            r = next((r for r in rows if r['category'] == c and r['method'] == m), None)
-            if r is None: continue
-            vals = [r['image_auroc'], r['pixel_auroc']]
-            xs = np.arange(2) + (j - (len(methods) - 1) / 2) * 0.8 / len(methods)
-            bars = ax.bar(xs, vals, width=0.8 / len(methods), color=colors.get(m), label=METHOD_TITLES[m])
-            for b, v in zip(bars, vals): ax.text(b.get_x() + b.get_width() / 2, v + 0.005, f'{v:.2f}', ha='center', fontsize=7)
-        ax.set_xticks([0, 1], ['image AUROC', 'pixel AUROC']); ax.set_ylim(0.4, 1.05); ax.set_title(c)
-    axs[0, 0].legend(fontsize=7, loc='lower left')
-    fig.suptitle(title or f'coreset {coreset}', fontsize=10)
-    fig.tight_layout()
-    return fig
-
-# %% ../nbs/06_benchmark.ipynb #c024
-def write_report(store:ResultsStore, cfg:BenchConfig) -> Path:
-    "Write OUT/results.md (tables per coreset, protocol and budget named, errors listed) and a bar chart per coreset."
-    import matplotlib; import matplotlib.pyplot as plt
-    out = Path(cfg.out)
-    rows = [r for r in store.ok() if r['protocol'] == cfg.protocol and r.get('variant', 'default') == cfg.variant]
-    any_row = rows[0] if rows else {}
-    lines = [f"# Benchmark results", "",
-             f"Protocol: **{cfg.protocol}** ({'ImageNet weights' if cfg.protocol == 'paper' else 'seeded random initialisation, CutPaste warm-up as saliency model; not comparable to the paper’s absolute numbers'}). "
-             f"Budget: {cfg.epochs} epochs, batch {cfg.batch_size}, {cfg.size}→{cfg.crop} px, seed {cfg.seed}. "
-             f"Variant: {cfg.variant}. Device: {any_row.get('device', '?')}.", ""]
+    out, rows = Path(cfg.out), study_rows(store, cfg)
+    lines = ["# Benchmark results", "", _protocol_line(cfg, rows), ""]
     for c in cfg.coresets:
-        lines += [f"## Coreset {c}", "", results_table(rows, c, cfg.protocol, cfg.variant), ""]
-        fig = plot_results(rows, c, cfg.variant, title=f'{cfg.protocol} protocol, coreset {c}')
+        lines += [f"## Coreset {c}", "", summary_table(rows, c), "", "Paired differences:", "",
+                  paired_table(rows, c, n_boot=n_boot), "", f"![one dot per seed](results_coreset{c}.png)", ""]
+        fig = plot_seed_dots(rows, c, title=f'{cfg.protocol} protocol, {cfg.scope} scope, coreset {c}: one dot per seed')
         fig.savefig(out/f'results_coreset{c}.png', dpi=90); plt.close(fig)
-    if store.errors():
-        lines += ["## Failed cells", ""] + [f"- {r['category']} / {r['method']} / {r['coreset']}: {r['error']}" for r in store.errors()]
-    path = out/'results.md'; path.write_text('\n'.join(lines) + '\n')
-    return path
+    errs = [r for r in store.errors() if r['category'] in cfg.categories]
+    if errs: lines += ["## Failed cells", ""] + [f"- {r['category']} / {r['method']} / seed {r.get('seed', 0)} / {r['coreset']}: {r['error']}" for r in errs]
+    return write_text_atomic('\n'.join(lines) + '\n', out/'results.md')
 
-# %% ../nbs/06_benchmark.ipynb #c026
-def bench_cli(argv=None) -> int:
-    "`cutswap bench`: the benchmark runner."
-    import argparse
-    p = argparse.ArgumentParser(prog='cutswap bench', description='Train (or reuse) and evaluate methods per category; resumable.')
-    p.add_argument('--root', required=True, help='dataset root (MVTec AD or VisA layout)')
-    p.add_argument('--categories', nargs='+', required=True, help='categories (space- or comma-separated)')
-    p.add_argument('--methods', default='none,cutpaste,cutswap', help='comma-separated subset of none,cutpaste,cutswap')
-    p.add_argument('--coreset', default='0.001,0.01', help='comma-separated coreset ratios')
-    p.add_argument('--protocol', default='offline', choices=PROTOCOLS)
-    p.add_argument('--out', default='runs/bench')
-    p.add_argument('--epochs', type=int, default=256)
-    p.add_argument('--batch-size', type=int, default=64)
-    p.add_argument('--size', type=int, default=256); p.add_argument('--crop', type=int, default=224)
-    p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--device', default=None, choices=['cpu', 'cuda'])
-    p.add_argument('--layout', default='auto', choices=['auto', 'mvtec', 'visa'])
-    p.add_argument('--levels', default=None, help='saliency levels used by CutSwap, e.g. 0,1,2,3,4')
-    p.add_argument('--no-progress', action='store_true')
-    a = p.parse_args(argv)
-    cats = tuple(c for s in a.categories for c in s.split(',') if c)
-    over = {}
-    if a.levels: over['levels'] = tuple(int(x) for x in a.levels.split(','))
-    try:
-        cfg = BenchConfig(a.root, cats, a.out, a.methods, a.coreset, a.protocol, a.epochs, a.batch_size, a.size, a.crop,
-                          a.seed, a.device, train_overrides=over, layout=a.layout)
-    except ValueError as e: p.error(str(e))
-    store = run_bench(cfg, progress=not a.no_progress)
+# %% ../nbs/06_benchmark.ipynb #c048
+from fastcore.script import call_parse
+
+@call_parse
+def bench_cli(root:str, # dataset root (one folder per category; MVTec AD or VisA layout)
+              categories:str, # categories, comma-separated: bottle,pill
+              out:str=BenchConfig.out, # results.json, results.md, figures and training runs go here
+              methods:str=','.join(BenchConfig.methods), # comma-separated subset of none,cutpaste,cutswap
+              coreset:str=','.join(map(str, BenchConfig.coresets)), # PatchCore coreset ratios, comma-separated
+              seeds:str=','.join(map(str, BenchConfig.seeds)), # seeds, comma-separated: 0,1,2
+              protocol:str=BenchConfig.protocol, # offline (seeded random start) or paper (ImageNet weights)
+              scope:str=BenchConfig.scope, # train one encoder per category, or one per dataset
+              embedding:str=None, # PatchCore features: anomalib or reference (default: reference under the paper protocol, else anomalib)
+              epochs:int=BenchConfig.epochs, # training epochs per method
+              batch_size:int=BenchConfig.batch_size, # normal images per optimiser step
+              size:int=BenchConfig.size, # resize to this size ...
+              crop:int=BenchConfig.crop, # ... then centre-crop to this size
+              resize:str=BenchConfig.resize, # squash, or shorter (keep the aspect ratio, then crop)
+              masks:str=BenchConfig.masks, # auto, required or none: how defect masks are used
+              device:str=None, # cpu or cuda (default: cuda when available)
+              layout:str=BenchConfig.layout, # auto, mvtec or visa
+              levels:str=None, # saliency levels CutSwap uses, e.g. 0,2,4 (default: all five)
+              no_progress:bool=False, # no progress bars
+             ) -> int:
+    "Train (or reuse) and evaluate every method on every category and seed; resumable; spreads over ranks under torchrun."
+    over = dict(levels=parse_levels(levels)) if levels else {}
+    cfg = BenchConfig(root, categories, out, methods, coreset, seeds, protocol, scope, embedding, epochs, batch_size, size,
+                      crop, resize, masks, device, layout, train_overrides=over)
+    store = run_bench(cfg, progress=not no_progress)
+    if dist_env()[0] != 0: return 0
     report = write_report(store, cfg)
-    for c in cfg.coresets: print(f"\ncoreset {c}\n" + results_table(store.ok(), c, cfg.protocol, cfg.variant))
+    for c in cfg.coresets: print(f"\ncoreset {c}\n" + summary_table(study_rows(store, cfg), c))
     print(f"\nresults: {Path(cfg.out)/'results.json'}\nreport:  {report}")
-    if store.errors(): print(f"{len(store.errors())} cell(s) failed; see {report}"); return 1
+    errs = [r for r in store.errors() if r['category'] in cfg.categories]
+    if errs: print(f"{len(errs)} cell(s) failed; see {report}"); return 1
     return 0
-
-# %% ../nbs/06_benchmark.ipynb #c030
-def demo(out='runs/demo', # output folder (toy data, runs, results, figures)
-         epochs:int=12, # training epochs per method (about 1.5 min for the whole demo on 2 idle CPU cores)
-         size:int=96, # toy image size (no crop)
-         device:str|None=None, progress:bool=True) -> ResultsStore:
-    "Run the whole pipeline on the toy category and write tables and figures to `out`."
-    import matplotlib; import matplotlib.pyplot as plt
-    from cutswap_nb.augment import compute_candidates, make_negatives
-    from cutswap_nb.patchcore import plot_heatmaps
-    from cutswap_nb.saliency import build_saliency_model
-    from cutswap_nb.data import MVTecAD, denormalize
-    out = Path(out); t0 = time.perf_counter()
-    root = out/'data'
-    make_toy_category(root, size=size, n_train=48, n_test_good=16, n_test_defect=6)
-    print(f"1/4 toy category: {root/'toy'}")
-    cfg = BenchConfig(str(root), ('toy',), out=str(out), coresets=(0.01, 0.1), epochs=epochs, batch_size=16,
-                      size=size, crop=size, device=device)
-    print("2/4 training CutPaste (the offline saliency model) and CutSwap, then PatchCore on each encoder")
-    store = run_bench(cfg, progress=progress)
-    report = write_report(store, cfg)
-    # figures: the negatives CutSwap made, and PatchCore heatmaps of the CutSwap encoder
-    print("3/4 figures")
-    tr = load_tensors(MVTecAD(root, 'toy', 'train', size, size), progress=False)
-    ck = train_config(cfg, 'toy', 'cutpaste').run_dir/'final.pth'
-    sal, layers = build_saliency_model(str(ck))
-    imgs = tr['image'][:4]
-    cand = compute_candidates(imgs, sal, layers, progress=False)
-    g = torch.Generator().manual_seed(0)
-    neg, scar = make_negatives(imgs, cand, generator=g)
-    cols = [imgs] + [neg[:, l] for l in range(neg.shape[1])] + [scar[:, 0]]
-    names = ['positive'] + [f'CutSwap {l}' for l in layers] + ['scar']
-    fig, axs = plt.subplots(len(imgs), len(cols), figsize=(1.6 * len(cols), 1.7 * len(imgs)), squeeze=False)
-    for i in range(len(imgs)):
-        for j, col in enumerate(cols):
-            axs[i, j].imshow(denormalize(col[i]).permute(1, 2, 0).numpy()); axs[i, j].axis('off')
-            if i == 0: axs[i, j].set_title(names[j], fontsize=7)
-    fig.tight_layout(); fig.savefig(out/'cutswap_negatives.png', dpi=80); plt.close(fig)
-    te = load_tensors(MVTecAD(root, 'toy', 'test', size, size), progress=False)
-    ck_swap = train_config(cfg, 'toy', 'cutswap', saliency=str(ck)).run_dir/'final.pth'
-    pc = PatchCore(build_model('resnet18', ck_swap), coreset_ratio=0.1, device=device).fit(tr['image'])
-    scores, maps = pc.predict(te['image'])
-    fig = plot_heatmaps(te['image'], te['mask'], te['label'], maps, scores, defects=te['defect'], n_good=2, n_defect=6,
-                        title='CutSwap + PatchCore on the toy category')
-    fig.savefig(out/'heatmaps.png', dpi=80); plt.close(fig)
-    print("4/4 results (offline protocol, toy category)")
-    for c in cfg.coresets: print(f"\ncoreset {c}\n" + results_table(store.ok(), c))
-    print(f"\nwrote {report}, {out/'cutswap_negatives.png'}, {out/'heatmaps.png'} in {time.perf_counter() - t0:.0f} s")
-    return store
-
-def demo_cli(argv=None) -> int:
-    "`cutswap demo`: the whole pipeline on the built-in toy category."
-    import argparse
-    p = argparse.ArgumentParser(prog='cutswap demo', description='The whole pipeline on the built-in toy category (a few minutes on a CPU).')
-    p.add_argument('--out', default='runs/demo'); p.add_argument("--epochs", type=int, default=12)
-    p.add_argument('--size', type=int, default=96); p.add_argument('--device', default=None, choices=['cpu', 'cuda'])
-    a = p.parse_args(argv)
-    import matplotlib; matplotlib.use('Agg')
-    store = demo(a.out, a.epochs, a.size, a.device)
-    return 1 if store.errors() else 0

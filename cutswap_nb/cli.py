@@ -1,4 +1,4 @@
-"""`cutswap data | train | eval | bench | demo`
+"""`cutswap data | train | eval | predict | bench | demo`
 
 Docs: https://cutswap-nb.github.io/cutswap_nb/cli.html.md"""
 
@@ -8,43 +8,64 @@ Docs: https://cutswap-nb.github.io/cutswap_nb/cli.html.md"""
 from __future__ import annotations
 import importlib, sys
 
-# %% auto #0
-__all__ = ['COMMANDS', 'main']
+from fastcore.script import anno_parser
 
-# %% ../nbs/09_cli.ipynb #c005
+# %% auto #0
+__all__ = ['COMMANDS', 'usage', 'run_command', 'user_errors', 'main']
+
+# %% ../nbs/09_cli.ipynb #c006
 COMMANDS = {
-    'data':  ('cutswap_nb.data', 'data_cli', 'summarise a dataset category and write a sample grid'),
-    'train': ('cutswap_nb.train', 'train_cli', 'self-supervised 3-way training (CutSwap or CutPaste)'),
-    'eval':  ('cutswap_nb.patchcore', 'eval_cli', 'PatchCore evaluation: image/pixel AUROC, PRO, heatmaps'),
-    'bench': ('cutswap_nb.benchmark', 'bench_cli', 'benchmark runner: train + evaluate, paper-style tables'),
-    'demo':  ('cutswap_nb.benchmark', 'demo_cli', 'the whole pipeline on the built-in toy category'),
+    'data':    ('cutswap_nb.data', 'data_cli', 'summarise a dataset category: counts, masks, a sample grid'),
+    'train':   ('cutswap_nb.train', 'train_cli', 'self-supervised 3-way training (CutSwap or CutPaste)'),
+    'eval':    ('cutswap_nb.detector', 'eval_cli', 'PatchCore evaluation: image/pixel AUROC, PRO, heatmaps; --save-model'),
+    'predict': ('cutswap_nb.detector', 'predict_cli', 'score new images with a saved detector: scores.csv, heatmaps'),
+    'bench':   ('cutswap_nb.benchmark', 'bench_cli', 'benchmark runner: train + evaluate, paper-style tables'),
+    'demo':    ('cutswap_nb.demo', 'demo_cli', 'the whole pipeline on the built-in toy category'),
 }
 
-def _usage() -> str:
+def usage() -> str:
+    "What `cutswap --help` prints."
     from cutswap_nb import __version__
     lines = [f"usage: cutswap <command> [options]    (cutswap_nb {__version__})", "", "commands:"]
-    lines += [f"  {k:6s} {v[2]}" for k, v in COMMANDS.items()]
-    lines += ["", "Run `cutswap <command> --help` for a command's options."]
-    return '\n'.join(lines)
+    lines += [f"  {k:8s} {v[2]}" for k, v in COMMANDS.items()]
+    return '\n'.join(lines + ["", "Run `cutswap <command> --help` for a command's options."])
 
-def _user_errors():
+# %% ../nbs/09_cli.ipynb #c011
+def _is_call_parse(fn) -> bool:
+    "True for a function wrapped by `fastcore.script.call_parse`."
+    import fastcore.script
+    return hasattr(fn, '__wrapped__') and getattr(getattr(fn, '__code__', None), 'co_filename', '') == fastcore.script.__file__
+
+def run_command(fn, # a `call_parse` function, or a plain function taking an argument list
+                argv:list, # the arguments after the sub-command's name
+                prog:str='cutswap', # the name shown in usage and error lines
+               ) -> int: # exit status
+    "Run a sub-command's function on `argv`."
+    if not _is_call_parse(fn): return fn(list(argv)) or 0
+    args = vars(anno_parser(fn.__wrapped__, prog=prog).parse_args(list(argv)))
+    for k in ('pdb', 'xtra'): args.pop(k, None)
+    return fn.__wrapped__(**args) or 0
+
+# %% ../nbs/09_cli.ipynb #c015
+def user_errors() -> tuple:
+    "Exception types that mean 'fix your input', not 'the program is broken'."
+    from cutswap_nb.core import ConfigError
     from cutswap_nb.data import DatasetError
     from cutswap_nb.models import WeightsError
-    return (DatasetError, WeightsError, FileNotFoundError, PermissionError, NotADirectoryError)
+    return (ConfigError, DatasetError, WeightsError, FileNotFoundError, PermissionError, NotADirectoryError)
 
-def main(argv:list|None=None) -> int:
+# %% ../nbs/09_cli.ipynb #c016
+def main(argv:list|None=None, # the arguments after `cutswap` (default: `sys.argv[1:]`)
+        ) -> int: # exit status: 0 done, 1 failed, 2 a user error, 130 interrupted
     "Entry point of the `cutswap` command."
     argv = sys.argv[1:] if argv is None else list(argv)
-    if not argv or argv[0] in ('-h', '--help', 'help'): print(_usage()); return 0
+    if not argv or argv[0] in ('-h', '--help', 'help'): print(usage()); return 0
     if argv[0] in ('-V', '--version'):
         from cutswap_nb import __version__; print(__version__); return 0
-    cmd, rest = argv[0], argv[1:]
-    if cmd not in COMMANDS:
-        print(f"cutswap: unknown command {cmd!r}\n\n{_usage()}", file=sys.stderr); return 2
-    mod, fn, _ = COMMANDS[cmd]
-    errors = _user_errors()
-    try: return getattr(importlib.import_module(mod), fn)(rest) or 0
-    except errors as e:
-        print(f"cutswap {cmd}: error: {e}", file=sys.stderr); return 2
-    except KeyboardInterrupt:
-        print(f"\ncutswap {cmd}: interrupted", file=sys.stderr); return 130
+    cmd = argv[0]
+    if cmd not in COMMANDS: print(f"cutswap: unknown command {cmd!r}\n\n{usage()}", file=sys.stderr); return 2
+    mod, name, _ = COMMANDS[cmd]
+    try: return run_command(getattr(importlib.import_module(mod), name), argv[1:], f'cutswap {cmd}')
+    except SystemExit as e: return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)   # argparse: --help, bad option
+    except user_errors() as e: print(f"cutswap {cmd}: error: {e}", file=sys.stderr); return 2
+    except KeyboardInterrupt: print(f"\ncutswap {cmd}: interrupted", file=sys.stderr); return 130

@@ -1,4 +1,4 @@
-"""Batched 1-D k-means over the pixel intensities of many saliency maps at once, the choice of the salient cluster, and anchor sampling.
+"""Batched 1-D k-means over the pixel intensities of many saliency maps at once, and the choice of the candidate pixels (the salient cluster, or the top-k pixels).
 
 Docs: https://cutswap-nb.github.io/cutswap_nb/clustering.html.md"""
 
@@ -6,20 +6,26 @@ Docs: https://cutswap-nb.github.io/cutswap_nb/clustering.html.md"""
 
 # %% ../nbs/02_clustering.ipynb #c003
 from __future__ import annotations
-import math
+import math, numbers
 import torch
 
+from .core import CLUSTER_MODES, ConfigError, check_choice
+
 # %% auto #0
-__all__ = ['HIST_BINS', 'BINS', 'BIN_ITERS', 'TOL', 'COARSE_BINS', 'CPU_BIN_ROWS', 'SELECT_MODES', 'map_histograms',
-           'lloyd_sorted', 'kmeans_1d', 'inertia', 'select_cluster', 'top_k_pixels', 'sample_anchor_pairs',
-           'show_clusters', 'cluster_explorer']
+__all__ = ['HIST_BINS', 'BINS', 'COARSE_BINS', 'BIN_ITERS', 'TOL', 'CHECK_EVERY', 'CPU_BIN_ROWS', 'map_histograms',
+           'lloyd_sorted', 'kmeans_1d', 'inertia', 'select_cluster', 'top_k_pixels', 'show_candidates',
+           'cluster_explorer']
 
 # %% ../nbs/02_clustering.ipynb #c006
 HIST_BINS = 8192   # histogram bins per map; they bound the error of the solution found on BINS
-BINS = 1024   # Lloyd's iterations run on the histograms merged to this many bins per map
-BIN_ITERS = 300   # at most this many Lloyd iterations on the histogram (cheap: O(k log BINS) per map each)
-TOL = 1e-4    # convergence on the pixels: squared centroid shift <= TOL * variance of the map (scikit-learn's rule)
+BINS = 1024        # Lloyd's iterations run on the histograms merged to this many bins per map
+COARSE_BINS = 128  # k-means++ restarts run on this coarser histogram; the best start is refined on BINS
+BIN_ITERS = 300    # at most this many Lloyd iterations on a histogram (cheap: O(k log BINS) per map each)
+TOL = 1e-4         # convergence on the pixels: squared centroid shift <= TOL * variance of the map (scikit-learn's rule)
+CHECK_EVERY = 8    # Lloyd's loops ask the device whether they converged only every this many iterations
+CPU_BIN_ROWS = 32  # on the CPU, maps per block of histogram work: small tensors run on one thread
 
+# %% ../nbs/02_clustering.ipynb #c012
 def _as_rows(maps:torch.Tensor) -> torch.Tensor:
     "(..., H, W) maps as (M, H*W) floating rows."
     if maps.ndim < 2: raise ValueError(f"maps must be (..., H, W), got shape {tuple(maps.shape)}")
@@ -27,28 +33,41 @@ def _as_rows(maps:torch.Tensor) -> torch.Tensor:
     if x.dtype not in (torch.float32, torch.float64): x = x.float()
     return x
 
-def _histograms(x, bins, work=None):
-    "`map_histograms`, using `work` (an int64 tensor of x's shape, or None) as scratch memory."
-    M, P = x.shape
+def _bincount(idx, n, weights=None):
+    "`torch.bincount(idx, weights, minlength=n)` for indices < n, with no read-back on CUDA."
+    if idx.device.type == 'cpu': return torch.bincount(idx, weights, minlength=n)
+    src = torch.ones_like(idx, dtype=torch.int64) if weights is None else weights
+    return torch.zeros(n, dtype=src.dtype, device=idx.device).index_add_(0, idx, src)
+
+# %% ../nbs/02_clustering.ipynb #c015
+def _bin_scale(x, bins):
+    "Each row's minimum and bins per unit, and whether a one-pass bin position is exact enough (one read-back)."
     lo, hi = x.amin(1, keepdim=True), x.amax(1, keepdim=True)
-    if not (torch.isfinite(lo).all() and torch.isfinite(hi).all()): raise ValueError("maps contain NaN or infinite values")
     span = hi - lo
     span = torch.where(span > 0, span, torch.ones_like(span))
     scale = ((bins - 1) / span.double()).clamp_(max=torch.finfo(x.dtype).max).to(x.dtype)
+    finite, near = torch.stack([(lo.isfinite() & hi.isfinite()).all(), ((lo * scale).abs() < 4096).all()]).tolist()
+    if not finite: raise ValueError("maps contain NaN or infinite values")
+    return lo, scale, near
+
+def _histograms(x, bins, work=None):
+    "Counts, sums (M, bins), lo, scale of the rows of x; `work` (int64 of x's shape, or None) is scratch memory."
+    M, P = x.shape
+    lo, scale, near = _bin_scale(x, bins)
     itype = torch.int32 if M * bins < 2**31 else torch.int64
     if work is not None and x.dtype == torch.float32 and itype == torch.int32:
         halves = work.view(-1).view(torch.int32)                 # two 4-byte halves: bin positions, bin indices
         pos, idx = halves[M * P:].view(torch.float32).view(M, P), halves[:M * P].view(M, P)
-        shift = -lo * scale
-        if bool((shift.abs() < 4096).all()): torch.addcmul(shift, x, scale, out=pos)   # one pass; error < 1e-3
+        if near: torch.addcmul(-lo * scale, x, scale, out=pos)  # one pass; error < 1e-3 bins
         else: torch.sub(x, lo, out=pos).mul_(scale)             # lo far from 0 relative to the span: exact order
         idx.copy_(pos)                                          # truncation toward 0: floor, and -1e-3 -> 0
     else: idx = torch.sub(x, lo).mul_(scale).to(itype)
     idx = idx.add_(torch.arange(0, M * bins, bins, device=x.device, dtype=itype)[:, None]).view(-1)
-    counts = torch.bincount(idx, minlength=M * bins).view(M, bins).double()
-    sums = torch.bincount(idx, weights=x.reshape(-1), minlength=M * bins).view(M, bins).double()
+    counts = _bincount(idx, M * bins).view(M, bins).double()
+    sums = _bincount(idx, M * bins, x.reshape(-1)).view(M, bins).double()
     return counts, sums, lo.double(), scale.double()            # bin b holds values in [lo + b/scale, lo + (b+1)/scale)
 
+# %% ../nbs/02_clustering.ipynb #c017
 def _bin_means(counts, sums, lo, scale):
     "Mean value of each bin (its left edge when empty), forced non-decreasing against rounding."
     edges = lo + torch.arange(counts.shape[1], device=counts.device, dtype=torch.float64) / scale
@@ -61,7 +80,7 @@ def map_histograms(x:torch.Tensor, # (M, P) values, one map per row
     counts, sums, lo, scale = _histograms(x, bins)
     return counts, sums, _bin_means(counts, sums, lo, scale)
 
-# %% ../nbs/02_clustering.ipynb #c009
+# %% ../nbs/02_clustering.ipynb #c020
 def _runs(v, c):
     "Edges (R, k+1) of the runs of sorted points `v` (R, n) nearest to each sorted centroid of `c` (R, k)."
     R, n = v.shape
@@ -75,39 +94,77 @@ def _run_sums(cum, edges):
 
 def _cumsum0(a): return torch.cat([a.new_zeros(a.shape[0], 1), a.cumsum(1)], 1)
 
-def _reseed_empty(v, w, c, n):
-    "Move the first empty cluster of each row to the non-empty point farthest from its centroid."
+# %% ../nbs/02_clustering.ipynb #c023
+def _nonempty_neighbours(w):
+    "For every index: the last non-empty point at or before it (-1: none), and the first at or after it (n: none)."
+    n = w.shape[1]
+    i = torch.arange(n, device=w.device).expand_as(w)
+    prev = torch.where(w > 0, i, -1).cummax(1).values
+    nxt = torch.where(w > 0, i, n).flip(1).cummin(1).values.flip(1)
+    return prev, nxt
+
+def _farthest_point(v, c, prev, nxt):
+    "Value of the non-empty point farthest from its nearest centroid in `c` (R, k), the first one on ties."
+    n = v.shape[1]
+    b = _runs(v, c.sort(1).values)[:, 1:-1]                      # first index past each midpoint
+    p1 = torch.where(b > 0, prev.gather(1, (b - 1).clamp(0, n - 1)), -1)   # two non-empty points before it
+    p2 = torch.where(p1 > 0, prev.gather(1, (p1 - 1).clamp(0, n - 1)), -1)   # (two: rounding at the midpoint)
+    q1 = torch.where(b < n, nxt.gather(1, b.clamp(0, n - 1)), n)            # and two after it
+    q2 = torch.where(q1 < n - 1, nxt.gather(1, (q1 + 1).clamp(0, n - 1)), n)
+    cand = torch.cat([nxt[:, :1], prev[:, -1:], p1, p2, q1, q2], 1)
+    safe = cand.clamp(0, n - 1)
+    d2 = ((v.gather(1, safe)[..., None] - c[:, None, :]) ** 2).amin(-1).masked_fill((cand < 0) | (cand >= n), -1.)
+    first = torch.where(d2 == d2.amax(1, keepdim=True), safe, n).amin(1, keepdim=True)
+    return v.gather(1, first)[:, 0]
+
+def _reseed_empty(v, c, n, prev, nxt):
+    "Move the first empty cluster (count `n` == 0) of each row to the non-empty point farthest from its centroid."
     empty = n == 0
-    rows = empty.any(1)
-    if not rows.any(): return c
-    d2 = ((v[..., None] - c[:, None, :]) ** 2).amin(-1).masked_fill(w == 0, -1.)
-    far = v.gather(1, d2.argmax(1, keepdim=True))[:, 0]
-    first = empty.int().argmax(1)
-    c = c.clone()
-    c[rows, first[rows]] = far[rows]
-    return c
+    first = empty.int().argmax(1, keepdim=True)
+    move = empty.any(1, keepdim=True) & (torch.arange(c.shape[1], device=c.device) == first)
+    return torch.where(move, _farthest_point(v, c, prev, nxt)[:, None], c)
+
+# %% ../nbs/02_clustering.ipynb #c027
+def _lloyd_step(v, cum_n, cum_s, c, nbrs=None):
+    "One Lloyd iteration: new sorted centroids, and whether a cluster was empty (re-seeded when `nbrs` = (prev, nxt) is given)."
+    e = _runs(v, c)
+    n = _run_sums(cum_n, e)
+    new = torch.where(n > 0, _run_sums(cum_s, e) / n.clamp_min(1e-300), c)
+    if nbrs is not None: new = _reseed_empty(v, new, n, *nbrs)
+    return new.sort(1).values, (n == 0).any()
+
+def _lloyd_chunk(v, cum_n, cum_s, c, steps, nbrs=None):
+    "`steps` Lloyd iterations from `c`: the centroids before and after the last one, and whether a cluster was ever empty."
+    emptied = torch.zeros((), dtype=torch.bool, device=c.device)
+    for _ in range(steps):
+        last = c
+        c, empty = _lloyd_step(v, cum_n, cum_s, c, nbrs)
+        emptied = emptied | empty
+    return last, c, emptied
 
 def _lloyd_cum(v, w, cum_n, cum_s, c, iters):
-    "Lloyd's iterations given the cumulative counts and sums of the points."
-    for _ in range(iters):
-        e = _runs(v, c)
-        n = _run_sums(cum_n, e)
-        new = torch.where(n > 0, _run_sums(cum_s, e) / n.clamp_min(1e-300), c)
-        new = _reseed_empty(v, w, new, n).sort(1).values
-        if torch.equal(new, c): break
+    "Lloyd's iterations until no centroid moves or `iters` are done, in chunks of CHECK_EVERY with one read-back each."
+    for done in range(0, iters, CHECK_EVERY):
+        steps = min(CHECK_EVERY, iters - done)
+        last, new, emptied = _lloyd_chunk(v, cum_n, cum_s, c, steps)
+        moving, emptied = torch.stack([(new != last).any(), emptied]).tolist()
+        if emptied:                                              # run the chunk again, re-seeding empty clusters
+            last, new, _ = _lloyd_chunk(v, cum_n, cum_s, c, steps, _nonempty_neighbours(w))
+            moving = not torch.equal(new, last)
         c = new
+        if not moving: break
     return c
 
 def lloyd_sorted(v:torch.Tensor, # (R, n) points, non-decreasing along each row
                  w:torch.Tensor, # (R, n) their weights (counts)
                  s:torch.Tensor, # (R, n) their weighted sums (count x value)
                  c:torch.Tensor, # (R, k) starting centroids, sorted
-                 iters:int=300, # at most this many iterations
+                 iters:int=BIN_ITERS, # at most this many iterations
                 ) -> torch.Tensor: # (R, k) sorted centroids
     "Lloyd's iterations on weighted sorted 1-D points, all rows at once, until no centroid moves."
     return _lloyd_cum(v, w, _cumsum0(w), _cumsum0(s), c, iters)
 
-# %% ../nbs/02_clustering.ipynb #c012
+# %% ../nbs/02_clustering.ipynb #c032
 def _draw(p, u):
     "Indices drawn in proportion to the weights of each row of `p` (R, n), by inverse CDF of uniforms `u` (R, d)."
     cdf = p.cumsum(1)
@@ -130,11 +187,25 @@ def _kmeanspp(v, w, k, u):
         d2 = d2_cand[rows, best]
     return torch.cat(c, 1).sort(1).values
 
+# %% ../nbs/02_clustering.ipynb #c035
 def _kmeanspp_uniforms(n_init, k, seed, device):
-    "The uniforms of all k-means++ draws: (n_init, d), from a CPU generator, the same for every map."
-    g = torch.Generator().manual_seed(seed)
+    "The uniforms of all k-means++ draws for one seed: (n_init, d), from a CPU generator."
+    g = torch.Generator().manual_seed(int(seed))
     return torch.rand(n_init, 1 + (k - 1) * (2 + int(math.log(k))), generator=g, dtype=torch.float64).to(device)
 
+def _map_uniforms(seed, maps_shape, n_init, k, device):
+    "(M, n_init, d) uniforms of every map: one seed for all, or one per entry of the maps' first dimension."
+    M = math.prod(maps_shape[:-2])
+    if isinstance(seed, numbers.Integral) or (torch.is_tensor(seed) and seed.ndim == 0):
+        return _kmeanspp_uniforms(n_init, k, seed, device)[None].expand(M, -1, -1)
+    seeds = [int(s) for s in seed]
+    lead = maps_shape[0] if len(maps_shape) > 2 else 1
+    if len(seeds) != lead:
+        raise ConfigError(f"seed must be an int or one seed per entry of the maps' first dimension ({lead}), got {len(seeds)} seeds")
+    u = torch.stack([_kmeanspp_uniforms(n_init, k, s, 'cpu') for s in seeds]).to(device)
+    return u.repeat_interleave(M // lead, 0)
+
+# %% ../nbs/02_clustering.ipynb #c038
 def _quantiles(v, w, k):
     "Values at the (j + 1/2)/k weighted quantiles: (R, k) sorted."
     cum = w.cumsum(1)
@@ -147,10 +218,7 @@ def _inertia_cum(v, cum_n, cum_s, cum_q, c):
     n, s, q = (_run_sums(a, e) for a in (cum_n, cum_s, cum_q))
     return (q - 2 * c * s + n * c * c).sum(1)
 
-# %% ../nbs/02_clustering.ipynb #c013
-COARSE_BINS = 128   # k-means++ restarts run on this coarser histogram; the best start is refined on BINS
-CPU_BIN_ROWS = 32   # on the CPU, maps per block of histogram work: small tensors run on one thread, no sync
-
+# %% ../nbs/02_clustering.ipynb #c041
 def _coarsen(w, s, v, f):
     "Merge groups of `f` neighbouring bins: weights, sums and (non-decreasing) means."
     M, n = w.shape
@@ -158,23 +226,23 @@ def _coarsen(w, s, v, f):
     vc = torch.where(wc > 0, sc / wc.clamp_min(1), v.view(M, n // f, f)[..., 0]).cummax(1).values
     return wc, sc, vc
 
-def _histogram_kmeans(w, s, v, k, init, n_init, seed):
-    "k-means on the histograms (M, BINS): starting centroids, then Lloyd's iterations to convergence."
-    if init == 'quantile': c = _quantiles(v, w, k)
-    else: c = _best_kmeanspp(*_coarsen(w, s, v, BINS // COARSE_BINS), k, n_init, seed)
-    return _lloyd_cum(v, w, _cumsum0(w), _cumsum0(s), c, BIN_ITERS)
-
-def _best_kmeanspp(w, s, v, k, n_init, seed):
-    "Best of `n_init` k-means++ starts, each refined by Lloyd on these bins: (M, k) sorted centroids."
-    M = w.shape[0]
-    u = _kmeanspp_uniforms(n_init, k, seed, v.device).repeat_interleave(M, 0)   # rows: restart-major, like vR
+def _best_kmeanspp(w, s, v, k, u):
+    "Best of the k-means++ starts drawn from `u` (M, n_init, d), each refined by Lloyd on these bins: (M, k)."
+    M, n_init = w.shape[0], u.shape[1]
+    uR = u.transpose(0, 1).reshape(n_init * M, -1)              # rows: restart-major, like vR
     vR, wR = v.repeat(n_init, 1), w.repeat(n_init, 1)
     cum_n, cum_s, cum_q = (_cumsum0(a).repeat(n_init, 1) for a in (w, s, s * v))
-    cR = _lloyd_cum(vR, wR, cum_n, cum_s, _kmeanspp(vR, wR, k, u), BIN_ITERS)
+    cR = _lloyd_cum(vR, wR, cum_n, cum_s, _kmeanspp(vR, wR, k, uR), BIN_ITERS)
     best = _inertia_cum(vR, cum_n, cum_s, cum_q, cR).view(n_init, M).argmin(0)
     return cR.view(n_init, M, k)[best, torch.arange(M, device=v.device)]
 
-# %% ../nbs/02_clustering.ipynb #c015
+def _histogram_kmeans(w, s, v, k, init, u):
+    "k-means on the histograms (M, BINS): starting centroids, then Lloyd's iterations to convergence."
+    if init == 'quantile': c = _quantiles(v, w, k)
+    else: c = _best_kmeanspp(*_coarsen(w, s, v, BINS // COARSE_BINS), k, u)
+    return _lloyd_cum(v, w, _cumsum0(w), _cumsum0(s), c, BIN_ITERS)
+
+# %% ../nbs/02_clustering.ipynb #c044
 def _labels_of(x, c):
     "Label of the nearest centroid for every value (ties to the lower): x (M, P), sorted c (M, k) -> uint8 (int64 for k > 256)."
     mid = ((c[:, 1:] + c[:, :-1]) / 2).to(x.dtype)
@@ -184,26 +252,27 @@ def _labels_of(x, c):
     for j in range(1, mid.shape[1]): lab.add_((x > mid[:, j:j + 1]).view(torch.uint8))
     return lab
 
+# %% ../nbs/02_clustering.ipynb #c046
+def _bounds_in_bins(cum, a, b, B):
+    "Sums over bins a..b inclusive (empty when b < a), from cumulative sums `cum` (M, B+1)."
+    a = a.clamp(0, B)
+    return cum.gather(1, torch.maximum(b + 1, a).clamp(max=B)) - cum.gather(1, a)
+
 def _update_bound(w, s, lo, scale, c):
     "Bound (M, k) on how far one exact Lloyd step on the pixels would move each centroid, from the histograms alone."
     M, B = w.shape
-    k = c.shape[1]
-    if k == 1: return torch.zeros_like(c)                        # one cluster: its mean, exact from the bin sums
+    if c.shape[1] == 1: return torch.zeros_like(c)               # one cluster: its mean, exact from the bin sums
     cum_n, cum_s = _cumsum0(w), _cumsum0(s)
-    def over(cum, a, b):                                         # sums over bins a..b (inclusive; empty when b < a)
-        a = a.clamp(0, B)
-        return cum.gather(1, torch.maximum(b + 1, a).clamp(max=B)) - cum.gather(1, a)
     t = ((c[:, 1:] + c[:, :-1]) / 2 - lo) * scale                # each boundary in bin units
     ulo, uhi = (t - 0.02).floor().clamp(-1, B - 1).long(), (t + 0.02).floor().clamp(-1, B - 1).long()
     first, last = torch.zeros_like(ulo[:, :1]), torch.full_like(ulo[:, :1], B - 1)
-    N = over(cum_n, torch.cat([first, uhi + 1], 1), torch.cat([ulo - 1, last], 1))   # bins surely in cluster j
-    S = over(cum_s, torch.cat([first, uhi + 1], 1), torch.cat([ulo - 1, last], 1))
-    U = over(cum_n, ulo, uhi)                                    # pixels of the bins a boundary may cut
+    a, b = torch.cat([first, uhi + 1], 1), torch.cat([ulo - 1, last], 1)
+    N, S = _bounds_in_bins(cum_n, a, b, B), _bounds_in_bins(cum_s, a, b, B)   # bins surely in cluster j
+    U = _bounds_in_bins(cum_n, ulo, uhi, B)                      # pixels of the bins a boundary may cut
     vmin, vmax = lo + (ulo - 0.02) / scale, lo + (uhi + 1.02) / scale   # and their range of values
     z = torch.zeros_like(c[:, :1])
     UL, UH = torch.cat([z, U], 1), torch.cat([U, z], 1)          # cut bins below / above cluster j
-    aL, bL = torch.cat([z, vmin], 1), torch.cat([z, vmax], 1)
-    aH, bH = torch.cat([vmin, z], 1), torch.cat([vmax, z], 1)
+    aL, bL, aH, bH = torch.cat([z, vmin], 1), torch.cat([z, vmax], 1), torch.cat([vmin, z], 1), torch.cat([vmax, z], 1)
     bound = torch.zeros_like(c)
     for mL in (0, 1):                                            # the mean is extreme at a corner of the counts
         for mH in (0, 1):
@@ -213,146 +282,143 @@ def _update_bound(w, s, lo, scale, c):
                 bound = torch.maximum(bound, torch.where(n > 0, (mean - c).abs(), torch.zeros_like(c)))
     return bound + 1e-6 * B / scale                              # + rounding of float32 bin sums: 1e-6 of the span
 
-def _pixel_lloyd(x, c, var, iters):
-    "Lloyd's iterations on the raw pixels x (M, P) from sorted centroids c (M, k), to scikit-learn's tolerance."
+# %% ../nbs/02_clustering.ipynb #c048
+def _pixel_step(x, c, off):
+    "One Lloyd iteration on the raw pixels x (M, P) from sorted centroids c (M, k); `off` (M, 1) = row * k."
     M, k = c.shape
-    off = torch.arange(0, M * k, k, device=x.device)[:, None]
-    for _ in range(iters):
-        idx = (off + _labels_of(x, c)).view(-1)                  # (map, cluster) index of every pixel
-        n = torch.bincount(idx, minlength=M * k).view(M, k).double()
-        total = torch.bincount(idx, weights=x.reshape(-1).double(), minlength=M * k).view(M, k)
-        new = torch.where(n > 0, total / n.clamp_min(1), c).sort(1).values
-        moved = ((new - c) ** 2).sum(1)
-        c = new
-        if bool((moved <= TOL * var).all()): break
+    idx = (off + _labels_of(x, c)).view(-1)                      # (map, cluster) index of every pixel
+    n = _bincount(idx, M * k).view(M, k).double()
+    total = _bincount(idx, M * k, x.reshape(-1).double()).view(M, k)
+    return torch.where(n > 0, total / n.clamp_min(1), c).sort(1).values
+
+def _pixel_lloyd(x, c, var, iters):
+    "Lloyd's iterations on the raw pixels until all maps meet scikit-learn's tolerance (checked every CHECK_EVERY)."
+    off = torch.arange(0, c.numel(), c.shape[1], device=x.device)[:, None]
+    done = torch.zeros((), dtype=torch.bool, device=x.device)
+    for i in range(iters):
+        new = _pixel_step(x, c, off)
+        c, done = torch.where(done, c, new), done | (((new - c) ** 2).sum(1) <= TOL * var).all()
+        if (i + 1) % CHECK_EVERY == 0 and bool(done): break
     return c
 
+# %% ../nbs/02_clustering.ipynb #c051
 def kmeans_1d(maps:torch.Tensor, # (..., H, W) maps; each is clustered on its own pixel values
               k:int=4, # clusters per map
               iters:int=30, # at most this many Lloyd iterations on the raw pixels (after those on the histogram)
-              seed:int=0, # seed of the k-means++ draws
+              seed=0, # seed of the k-means++ draws: an int, or one per entry of the maps' first dimension (e.g. per image)
               init:str='kmeans++', # 'kmeans++' (best of `n_init` draws) or 'quantile'
               n_init:int=5, # k-means++ restarts (on the histogram, nearly free)
              ) -> tuple: # labels (..., H, W) long, centroids (..., k) sorted ascending
     "k-means over the pixel intensities of every map, all maps at once, on the maps' device."
-    if k < 1: raise ValueError(f"k must be >= 1, got {k}")
-    if init not in ('kmeans++', 'quantile'): raise ValueError(f"init must be 'kmeans++' or 'quantile', not {init!r}")
-    if n_init < 1: raise ValueError(f"n_init must be >= 1, got {n_init}")
+    if k < 1: raise ConfigError(f"k (clusters per map) must be >= 1, got {k}")
+    check_choice('init', init, ('kmeans++', 'quantile'))
+    if n_init < 1: raise ConfigError(f"n_init (k-means++ restarts) must be >= 1, got {n_init}")
     x = _as_rows(maps)
     M, P = x.shape
+    u = _map_uniforms(seed, maps.shape, n_init, k, x.device)
     labels = torch.empty(M, P, dtype=torch.int64, device=x.device)   # the result; scratch memory until then
     hw, hs, lo, scale = _histograms(x, HIST_BINS, labels)        # 1. histograms
     f = HIST_BINS // BINS
     w, s = hw.view(M, BINS, f).sum(-1), hs.view(M, BINS, f).sum(-1)
     v = _bin_means(w, s, lo, scale / f)
-    step = M if x.device.type != 'cpu' else max(1, CPU_BIN_ROWS)   # 2. Lloyd on the histograms, in row blocks
-    c = torch.cat([_histogram_kmeans(w[i:i + step], s[i:i + step], v[i:i + step], k, init, n_init, seed)
+    step = M if x.device.type != 'cpu' else CPU_BIN_ROWS        # 2. Lloyd on the histograms, in row blocks
+    c = torch.cat([_histogram_kmeans(w[i:i + step], s[i:i + step], v[i:i + step], k, init, u[i:i + step])
                    for i in range(0, M, step)])
     var = ((w * v * v).sum(1) / P - (s.sum(1) / P) ** 2).clamp_min(0)   # (slightly low: within-bin spread left out)
-    todo = (_update_bound(hw, hs, lo, scale, c) ** 2).sum(1) > TOL * var   # 3. Lloyd on the pixels where needed
-    if iters > 0 and bool(todo.any()):
-        c = c.clone(); c[todo] = _pixel_lloyd(x[todo], c[todo], var[todo], iters)
-    labels.copy_(_labels_of(x, c))
+    rows = ((_update_bound(hw, hs, lo, scale, c) ** 2).sum(1) > TOL * var).nonzero()[:, 0]   # 3. Lloyd on the pixels
+    if iters > 0 and len(rows): c = c.index_copy(0, rows, _pixel_lloyd(x[rows], c[rows], var[rows], iters))
+    labels.copy_(_labels_of(x, c))                               # 4. labels
     return labels.view(maps.shape), c.to(x.dtype).view(*maps.shape[:-2], k)
 
-# %% ../nbs/02_clustering.ipynb #c029
-def inertia(maps:torch.Tensor, labels:torch.Tensor, centroids:torch.Tensor) -> torch.Tensor:
-    "Sum of squared distances of each map's pixels to their centroid: (..., H, W) -> (...), in float64."
+# %% ../nbs/02_clustering.ipynb #c069
+def inertia(maps:torch.Tensor, # (..., H, W) maps
+            labels:torch.Tensor, # (..., H, W) their cluster labels
+            centroids:torch.Tensor, # (..., k) the centroids the labels index
+           ) -> torch.Tensor: # (...) float64
+    "Sum of squared distances of each map's pixels to their centroid."
     x = _as_rows(maps).double()
     c = centroids.reshape(x.shape[0], -1).double()
     return ((x - c.gather(1, labels.reshape(x.shape[0], -1))) ** 2).sum(1).view(maps.shape[:-2])
 
-# %% ../nbs/02_clustering.ipynb #c034
-SELECT_MODES = ('max', 'min', 'random')
+# %% ../nbs/02_clustering.ipynb #c076
+def _chosen_cluster(present, mode, seed):
+    "Index (M,) of the chosen cluster of each map among the non-empty ones (`present`, bool (M, k))."
+    M, k = present.shape
+    order = torch.arange(k, device=present.device).expand(M, k)
+    if mode == 'max': return torch.where(present, order, -1).amax(1)
+    if mode == 'min': return torch.where(present, order, k).amin(1)
+    seeds = [seed] if isinstance(seed, numbers.Integral) or (torch.is_tensor(seed) and seed.ndim == 0) else list(seed)
+    per = M // len(seeds)                                        # maps per seed
+    return torch.cat([torch.multinomial(present[i * per:(i + 1) * per].float(), 1,
+                                        generator=torch.Generator(device=present.device).manual_seed(int(s) + 1))[:, 0]
+                      for i, s in enumerate(seeds)])
 
 def select_cluster(maps:torch.Tensor, # (..., H, W) saliency maps
                    k:int=4, # clusters per map
-                   mode:str='max', # 'max' (most salient cluster), 'min', or 'random'
-                   seed:int=0, # seed of k-means++ and of the random cluster
+                   mode:str='max', # one of `CLUSTER_MODES`: 'max' (most salient cluster), 'min', or 'random'
+                   seed=0, # seed of k-means++ and of the random cluster: an int, or one per entry of the maps' first dimension
                   ) -> torch.Tensor: # bool (..., H, W) candidate pixels
     "Pixels of one k-means cluster of each map: the most salient one by default."
-    if mode not in SELECT_MODES: raise ValueError(f"mode must be one of {', '.join(SELECT_MODES)}, not {mode!r}")
+    check_choice('mode', mode, CLUSTER_MODES)
     labels, _ = kmeans_1d(maps, k=k, seed=seed)
     lab = labels.reshape(-1, labels.shape[-2] * labels.shape[-1])
     M = lab.shape[0]
-    off = torch.arange(0, M * k, k, device=lab.device)[:, None]
-    present = torch.bincount((lab + off).view(-1), minlength=M * k).view(M, k) > 0
-    order = torch.arange(k, device=lab.device).expand(M, k)
-    if mode == 'max': chosen = torch.where(present, order, -1).amax(1)
-    elif mode == 'min': chosen = torch.where(present, order, k).amin(1)
-    else:
-        g = torch.Generator(device=lab.device).manual_seed(seed + 1)
-        chosen = torch.multinomial(present.float(), 1, generator=g)[:, 0]
-    return (lab == chosen[:, None]).view(labels.shape)
+    present = _bincount((lab + torch.arange(0, M * k, k, device=lab.device)[:, None]).view(-1), M * k).view(M, k) > 0
+    return (lab == _chosen_cluster(present, mode, seed)[:, None]).view(labels.shape)
 
-# %% ../nbs/02_clustering.ipynb #c037
+# %% ../nbs/02_clustering.ipynb #c079
 def top_k_pixels(maps:torch.Tensor, # (..., H, W) saliency maps
-                 k:int=300, # pixels per map
+                 k:int=300, # pixels per map (300 in the paper)
                 ) -> torch.Tensor: # bool (..., H, W), exactly k True per map
     "The k most salient pixels of each map."
     x = _as_rows(maps)
-    if not 1 <= k <= x.shape[1]: raise ValueError(f"k must be in [1, {x.shape[1]}] (pixels per map), got {k}")
+    if not 1 <= k <= x.shape[1]: raise ConfigError(f"k must be in [1, {x.shape[1]}] (pixels per map), got {k}")
     out = torch.zeros(x.shape, dtype=torch.bool, device=x.device)
     out.scatter_(1, x.topk(k, dim=1).indices, True)
     return out.view(maps.shape)
 
-# %% ../nbs/02_clustering.ipynb #c040
-def sample_anchor_pairs(candidates:torch.Tensor, # bool (B, H, W) candidate pixels per image
-                        generator:torch.Generator|None=None, # random source (its device is used for the draw)
-                       ) -> torch.Tensor: # long (B, 2, 2): two distinct (y, x) per image
-    "Two distinct anchor pixels per image, drawn uniformly from its candidates."
-    if candidates.ndim != 3: raise ValueError(f"candidates must be (B, H, W), got shape {tuple(candidates.shape)}")
-    B, H, W = candidates.shape
-    w = candidates.reshape(B, H * W).bool()
-    few = (w.sum(1) < 2).nonzero()[:, 0].tolist()
-    if few: raise ValueError(f"image(s) {few[:10]}{' ...' if len(few) > 10 else ''} have fewer than 2 candidate pixels")
-    dev = generator.device if generator is not None else w.device
-    flat = torch.multinomial(w.to(dev).float(), 2, replacement=False, generator=generator).to(candidates.device)
-    return torch.stack([flat // W, flat % W], -1)
-
-# %% ../nbs/02_clustering.ipynb #c043
-def show_clusters(image:torch.Tensor, # (3, H, W) ImageNet-normalised image
-                  saliency:torch.Tensor, # (H, W) one saliency map
-                  k:int=4, # clusters
-                  mode:str='max', # which cluster gives the candidates
-                  seed:int=0, # seed of clustering and anchors
-                  title:str='', # text above the saliency map
-                  ax_size:float=2.2, # inches per panel
-                  dpi:int=56, # figure resolution (notebook figures are drawn at twice this)
-                 ):
-    "Image, saliency map, its k clusters, and the candidates with two sampled anchors."
-    import matplotlib.pyplot as plt
+# %% ../nbs/02_clustering.ipynb #c082
+def show_candidates(image:torch.Tensor, # (3, H, W) ImageNet-normalised image
+                    maps:torch.Tensor, # (L, H, W) its saliency maps
+                    layers:list|None=None, # names of the L levels
+                    k:int=4, # clusters
+                    mode:str='max', # which cluster gives the candidates (one of `CLUSTER_MODES`)
+                    seed:int=0, # seed of the clustering
+                    ax_size:float=1.6, # inches per panel
+                    dpi:int=56, # figure resolution (notebook figures are drawn at twice this)
+                   ):
+    "Per level (columns): the saliency map, its k clusters, and the candidate pixels over the image (rows)."
+    import matplotlib.pyplot as plt, numpy as np
     from cutswap_nb.data import denormalize
-    labels, cents = kmeans_1d(saliency, k=k, seed=seed)
-    cand = select_cluster(saliency, k=k, mode=mode, seed=seed)
-    anchors = sample_anchor_pairs(cand[None], torch.Generator().manual_seed(seed))[0] if cand.sum() >= 2 else None
+    labels, cents = kmeans_1d(maps, k=k, seed=seed)
+    cand = select_cluster(maps, k=k, mode=mode, seed=seed).cpu().numpy()
     img = denormalize(image.detach().cpu()).clamp(0, 1).permute(1, 2, 0).numpy()
-    import numpy as np
-    fig, axs = plt.subplots(1, 4, figsize=(4 * ax_size, ax_size), dpi=dpi)
-    axs[0].imshow(img); axs[0].set_title('image', fontsize=9)
-    axs[1].imshow(saliency.cpu().numpy(), cmap='jet', vmin=0, vmax=1); axs[1].set_title(title or 'saliency', fontsize=9)
-    axs[2].imshow(labels.cpu().numpy(), cmap='viridis', vmin=0, vmax=max(k - 1, 1))
-    axs[2].set_title('clusters: ' + ' '.join(f'{c:.2f}' for c in cents.tolist()), fontsize=8)
-    c = cand.cpu().numpy()
-    axs[3].imshow(img); axs[3].imshow(np.ma.masked_where(~c, c), cmap='autumn', alpha=0.6, vmin=0, vmax=1)
-    if anchors is not None:
-        axs[3].scatter(anchors[:, 1].tolist(), anchors[:, 0].tolist(), s=40, c='cyan', edgecolors='k', marker='o')
-    axs[3].set_title(f'{mode} cluster + anchors', fontsize=9)
-    for a in axs: a.axis('off')
+    L = maps.shape[0]
+    fig, axs = plt.subplots(3, L, figsize=(L * ax_size, 3 * ax_size + 0.3), dpi=dpi, squeeze=False)
+    for j in range(L):
+        axs[0, j].imshow(maps[j].cpu().numpy(), cmap='jet', vmin=0, vmax=1)
+        axs[0, j].set_title(layers[j] if layers else f'level {j}', fontsize=9)
+        axs[1, j].imshow(labels[j].cpu().numpy(), cmap='viridis', vmin=0, vmax=max(k - 1, 1))
+        axs[1, j].set_title(' '.join(f'{c:.2f}' for c in cents[j].tolist()), fontsize=7)
+        axs[2, j].imshow(img); axs[2, j].imshow(np.ma.masked_where(~cand[j], cand[j]), cmap='autumn', alpha=0.6, vmin=0, vmax=1)
+    axs[2, 0].set_title(f'{mode} cluster', fontsize=9, loc='left')
+    for a in axs.flat: a.axis('off')
     fig.tight_layout()
     return fig
 
+# %% ../nbs/02_clustering.ipynb #c085
 def cluster_explorer(images:torch.Tensor, # (N, 3, H, W) normalised images
                      maps:torch.Tensor, # (N, L, H, W) their saliency maps
                      layers:list|None=None, # names of the L levels
                     ):
-    "An ipywidgets explorer: pick image, level, k and mode; see the map, its clusters and the anchors."
+    "An ipywidgets explorer: pick image, level, k and mode; see the map, its clusters and the candidates."
     import ipywidgets as W
     import matplotlib.pyplot as plt
     names = layers or [f'level {i}' for i in range(maps.shape[1])]
     def show(image=0, level=0, k=4, mode='max', seed=0):
-        show_clusters(images[image], maps[image, level], k=k, mode=mode, seed=seed, title=names[level]); plt.show()
+        show_candidates(images[image], maps[image, level:level + 1], [names[level]], k=k, mode=mode, seed=seed, ax_size=2.2)
+        plt.show()
     return W.interactive(show, image=W.IntSlider(value=0, min=0, max=len(images) - 1),
                          level=W.Dropdown(options=[(n, i) for i, n in enumerate(names)], value=0),
-                         k=W.IntSlider(value=4, min=1, max=8), mode=W.Dropdown(options=list(SELECT_MODES), value='max'),
+                         k=W.IntSlider(value=4, min=1, max=8), mode=W.Dropdown(options=list(CLUSTER_MODES), value='max'),
                          seed=W.IntSlider(value=0, min=0, max=20))

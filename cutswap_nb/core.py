@@ -15,7 +15,7 @@ import torch
 # %% auto #0
 __all__ = ['METHODS', 'TRAINED_METHODS', 'CLUSTER_MODES', 'STRATEGIES', 'PATCH_RULES', 'BALANCES', 'N_SALIENCY_LAYERS',
            'ConfigError', 'check_choice', 'parse_levels', 'default_device', 'resolve_device', 'device_name', 'versions',
-           'set_seed', 'save_atomic', 'write_text_atomic', 'write_json_atomic', 'append_text_durable',
+           'set_seed', 'replace_atomic', 'save_atomic', 'write_text_atomic', 'write_json_atomic', 'append_text_durable',
            'read_complete_lines']
 
 # %% ../nbs/00_core.ipynb #c006
@@ -82,7 +82,7 @@ def device_name(device) -> str:
 def versions() -> dict:
     "Versions of torch, torchvision, this package and Python."
     import torchvision, cutswap_nb
-    return dict(torch=torch.__version__, torchvision=torchvision.__version__, cutswap_nb=cutswap_nb.__version__,
+    return dict(torch=str(torch.__version__), torchvision=str(torchvision.__version__), cutswap_nb=str(cutswap_nb.__version__),
                 python=platform.python_version())
 
 def set_seed(seed:int):
@@ -94,7 +94,7 @@ def _umask_chmod(path):
     "Give a `mkstemp` file (created 0600) the permissions of an ordinary new file."
     um = os.umask(0); os.umask(um); os.chmod(path, 0o666 & ~um)
 
-def _replace_atomic(path, write) -> Path:
+def replace_atomic(path, write) -> Path:
     "Call `write(tmp_path)` on a temporary file beside `path`, then move it over `path` in one step."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)
@@ -110,11 +110,11 @@ def _write_synced(tmp, text:str):
 
 def save_atomic(obj, path) -> Path:
     "`torch.save` to a temporary file in the same folder, then `os.replace`."
-    return _replace_atomic(path, lambda tmp: torch.save(obj, tmp))
+    return replace_atomic(path, lambda tmp: torch.save(obj, tmp))
 
 def write_text_atomic(text:str, path) -> Path:
     "Text through a temporary file and `os.replace`: readers see the old or the new file."
-    return _replace_atomic(path, lambda tmp: _write_synced(tmp, text))
+    return replace_atomic(path, lambda tmp: _write_synced(tmp, text))
 
 def write_json_atomic(obj, path) -> Path:
     "JSON (indented; non-JSON values as `str`) through a temporary file and `os.replace`."

@@ -1,4 +1,4 @@
-"""MVTec AD and VisA datasets, robust image and mask loading, and a built-in toy category.
+"""MVTec AD and VisA datasets, every mask convention, image-level-only categories, two resize rules, and a built-in toy category.
 
 Docs: https://cutswap-nb.github.io/cutswap_nb/data.html.md"""
 
@@ -9,23 +9,30 @@ from __future__ import annotations
 import csv, os, warnings
 from pathlib import Path
 from collections import Counter
+from typing import Annotated
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFilter
+from fastcore.basics import patch
+from fastcore.script import call_parse, anno_parser
+
+from .core import ConfigError, check_choice
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IMG_EXTS', 'TOY_DEFECTS', 'DatasetError', 'load_rgb', 'binarize_mask', 'load_mask',
-           'find_categories', 'mvtec_items', 'visa_items', 'AnomalyDataset', 'MVTecAD', 'VisA', 'detect_layout',
-           'load_dataset', 'load_tensors', 'find_shared_data', 'make_toy_category', 'denormalize', 'show_batch',
-           'summarize', 'data_cli']
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IMG_EXTS', 'LOSSY_FORMATS', 'MASK_MODES', 'RESIZE_RULES', 'TOY_DEFECTS',
+           'DatasetError', 'to_rgb', 'load_rgb', 'binarize_mask', 'load_mask', 'find_categories', 'mvtec_items',
+           'visa_items', 'pixel_metrics_decision', 'preprocess', 'preprocess_mask', 'AnomalyDataset', 'MVTecAD', 'VisA',
+           'detect_layout', 'load_dataset', 'find_shared_data', 'denormalize', 'show_batch', 'load_tensors',
+           'make_toy_category', 'summarize', 'cutswap_data', 'data_cli']
 
 # %% ../nbs/00_data.ipynb #c006
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 IMG_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
 
+# %% ../nbs/00_data.ipynb #c007
 class DatasetError(ValueError):
     "A dataset folder, image or mask that cannot be used; the message names the path at fault."
 
@@ -34,13 +41,27 @@ def _is_image(p: Path) -> bool: return p.is_file() and p.suffix.lower() in IMG_E
 def _list_images(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if _is_image(p)) if folder.is_dir() else []
 
-# %% ../nbs/00_data.ipynb #c007
+# %% ../nbs/00_data.ipynb #c008
 def _to_float_array(im: Image.Image) -> np.ndarray:
     "Pixel values of any PIL mode as float32 (H, W) or (H, W, C), keeping 16-bit depth."
     if im.mode == 'P': im = im.convert('RGBA' if 'transparency' in im.info else 'RGB')
     if im.mode in ('CMYK', 'YCbCr', 'LAB', 'HSV'): im = im.convert('RGB')
     return np.asarray(im).astype(np.float32)
 
+def to_rgb(im:Image.Image, # an opened image of any mode
+          ) -> Image.Image: # 8-bit RGB image
+    "Any PIL image as 8-bit RGB: alpha composited on black, 16-bit and float rescaled from their range to 0..255."
+    if im.mode in ('RGBA', 'LA', 'PA'): # composite on black, as a viewer would show an opaque image
+        bg = Image.new('RGBA', im.size, (0, 0, 0, 255))
+        return Image.alpha_composite(bg, im.convert('RGBA')).convert('RGB')
+    if im.mode in ('RGB', 'L', 'P', 'CMYK', 'YCbCr', '1'): return im.convert('RGB')
+    a = _to_float_array(im)
+    hi = 65535. if a.max() > 255 else 255.
+    a = np.clip(a / hi * 255., 0, 255).astype(np.uint8)
+    if a.ndim == 2: a = np.repeat(a[..., None], 3, axis=-1)
+    return Image.fromarray(a[..., :3])
+
+# %% ../nbs/00_data.ipynb #c011
 def load_rgb(path, # image file: PNG, JPEG, BMP or TIFF, any mode (L, LA, P, RGB, RGBA, I;16, I, F)
             ) -> Image.Image: # 8-bit RGB image
     "Open any image as 8-bit RGB; a corrupt or unreadable file raises `DatasetError` naming it."
@@ -48,45 +69,46 @@ def load_rgb(path, # image file: PNG, JPEG, BMP or TIFF, any mode (L, LA, P, RGB
     try:
         with Image.open(path) as im:
             im.load()
-            mode = im.mode
-            if mode in ('RGB', 'L', 'P', 'RGBA', 'LA', 'CMYK', 'YCbCr'):
-                if mode in ('RGBA', 'LA'): # composite on black, as a viewer would show an opaque image
-                    bg = Image.new('RGBA', im.size, (0, 0, 0, 255))
-                    return Image.alpha_composite(bg, im.convert('RGBA')).convert('RGB')
-                return im.convert('RGB')
-            a = _to_float_array(im) # 16-bit or float: rescale the file's range to 0..255
-            hi = 65535. if a.max() > 255 else 255.
-            a = np.clip(a / hi * 255., 0, 255).astype(np.uint8)
-            if a.ndim == 2: a = np.repeat(a[..., None], 3, axis=-1)
-            return Image.fromarray(a[..., :3])
-    except DatasetError: raise
+            return to_rgb(im)
     except Exception as e: raise DatasetError(f"Cannot read image {path}: {e}") from e
 
-# %% ../nbs/00_data.ipynb #c008
-def binarize_mask(a: np.ndarray) -> np.ndarray:
-    "Binarise mask values at half their range: 0/1 masks at 0.5, 8-bit at 127.5, 16-bit at 32767.5."
-    a = a.astype(np.float32)
-    if a.ndim == 3: a = a.max(-1)
-    top = a.max() if a.size else 0.
-    hi = 1. if top <= 1 else (255. if top <= 255 else 65535.)
-    return a > hi / 2
+# %% ../nbs/00_data.ipynb #c015
+LOSSY_FORMATS = ('JPEG', 'MPO')   # PIL format names of lossy masks (MPO: a camera's multi-picture JPEG)
+
+def binarize_mask(a:np.ndarray, # mask values, (H, W) or (H, W, C) colour channels (no alpha), any dtype
+                  lossy:bool=False, # the file was lossy (JPEG): threshold at half the value range
+                 ) -> np.ndarray: # bool (H, W): True at defect pixels
+    "Defect pixels of a mask: any non-zero value in any channel; for a lossy file, above half its value range."
+    a = np.asarray(a)
+    if not lossy: return (a != 0).any(-1) if a.ndim == 3 else a != 0
+    hi = float(np.iinfo(a.dtype).max) if np.issubdtype(a.dtype, np.integer) else 1.
+    return (a.max(-1) if a.ndim == 3 else a) > hi / 2
+
+# %% ../nbs/00_data.ipynb #c018
+def _mask_values(im:Image.Image) -> np.ndarray:
+    "A mask's colour values as an array (H, W) or (H, W, C): palette resolved, alpha dropped, 16-bit kept."
+    if im.mode in ('P', 'PA'): im = im.convert('RGBA')
+    if im.mode in ('CMYK', 'YCbCr', 'LAB', 'HSV'): im = im.convert('RGB')
+    a = np.asarray(im)
+    if im.mode in ('RGBA', 'LA', 'RGBa', 'La'): a = a[..., :-1]
+    return a[..., 0] if a.ndim == 3 and a.shape[-1] == 1 else a
 
 def load_mask(path, # mask file (any image format)
               size:tuple|None=None, # (width, height) of its image: a mask of another size is resized (nearest)
              ) -> np.ndarray: # bool array (H, W)
-    "Read a defect mask as a bool array, binarised at half its value range and matched to its image's size."
+    "Read a defect mask as a bool array (see `binarize_mask`), matched to its image's size; warn if it is empty."
     path = Path(path)
     try:
         with Image.open(path) as im:
             im.load()
-            if im.mode == 'P': im = im.convert('L')
-            m = binarize_mask(_to_float_array(im))
+            m = binarize_mask(_mask_values(im), lossy=im.format in LOSSY_FORMATS)
     except Exception as e: raise DatasetError(f"Cannot read mask {path}: {e}") from e
+    if not m.any(): warnings.warn(f"Mask {path} has no defect pixels; its image still counts as a defect image")
     if size is not None and (m.shape[1], m.shape[0]) != tuple(size):
         m = np.asarray(Image.fromarray(m.astype(np.uint8) * 255).resize(tuple(size), Image.NEAREST)) > 127
     return m
 
-# %% ../nbs/00_data.ipynb #c012
+# %% ../nbs/00_data.ipynb #c022
 def find_categories(root, # dataset root holding one folder per category
                    ) -> list[str]:
     "Category folders under `root`: those with a `train` folder (MVTec layout) or `Data` folder (VisA layout)."
@@ -104,16 +126,36 @@ def _category_dir(root, category) -> Path:
                            f"{', '.join(found) if found else 'none'}")
     return d
 
-# %% ../nbs/00_data.ipynb #c013
+# %% ../nbs/00_data.ipynb #c024
+MASK_MODES = ('auto', 'required', 'none')   # keep masks where found / error on a missing one / ignore masks
+
+def _missing_mask_error(image, expected=None) -> DatasetError:
+    where = f": expected {expected}" if expected else ""
+    return DatasetError(f"Missing mask for defect image {image}{where}; with masks='auto' (--masks auto) "
+                        "a category without masks is evaluated on image metrics only")
+
+# %% ../nbs/00_data.ipynb #c025
 def _item(path, label, defect, mask_path=None):
     return dict(path=str(path), label=int(label), defect=defect, mask_path=str(mask_path) if mask_path else None)
 
+def _mvtec_mask(cdir:Path, defect:str, p:Path, masks:str):
+    "The mask file of defect image `p`, None if absent (an error under masks='required')."
+    if masks == 'none': return None
+    cands = [cdir/'ground_truth'/defect/f'{p.stem}_mask{e}' for e in ('.png', p.suffix)]
+    cands += sorted((cdir/'ground_truth'/defect).glob(f'{p.stem}_mask.*'))
+    m = next((c for c in cands if c.is_file()), None)
+    if m is None and masks == 'required': raise _missing_mask_error(p, cands[0])
+    return m
+
+# %% ../nbs/00_data.ipynb #c026
 def mvtec_items(root, # MVTec AD root (holds one folder per category)
                 category:str, # category folder name, e.g. 'bottle'
                 split:str='train', # 'train' or 'test'
-               ) -> list[dict]: # dicts with path, label, defect, mask_path
-    "List a split of an MVTec-layout category; a defect image without its mask raises `DatasetError`."
+                masks:str='auto', # 'auto', 'required' or 'none' (see `MASK_MODES`)
+               ) -> list[dict]: # dicts with path, label, defect, mask_path (None without a mask)
+    "List a split of an MVTec-layout category; `masks` says what a defect image without its mask means."
     if split not in ('train', 'test'): raise DatasetError(f"split must be 'train' or 'test', not {split!r}")
+    check_choice('masks', masks, MASK_MODES)
     cdir = _category_dir(root, category)
     sdir = cdir/split
     if not sdir.is_dir(): raise DatasetError(f"Missing split folder: {sdir}")
@@ -123,26 +165,28 @@ def mvtec_items(root, # MVTec AD root (holds one folder per category)
         items = [_item(p, 0, 'good') for p in _list_images(gdir)]
         if not items: raise DatasetError(f"Empty training set: no images ({', '.join(IMG_EXTS)}) in {gdir}")
         return items
-    items = []
-    for ddir in sorted(d for d in sdir.iterdir() if d.is_dir()):
-        for p in _list_images(ddir):
-            if ddir.name == 'good': items.append(_item(p, 0, 'good')); continue
-            cands = [cdir/'ground_truth'/ddir.name/f'{p.stem}_mask{e}' for e in ('.png', p.suffix)]
-            cands += sorted((cdir/'ground_truth'/ddir.name).glob(f'{p.stem}_mask.*'))
-            m = next((c for c in cands if c.is_file()), None)
-            if m is None: raise DatasetError(f"Missing mask for defect image {p}: expected {cands[0]}")
-            items.append(_item(p, 1, ddir.name, m))
+    items = [_item(p, 0, 'good') if d.name == 'good' else _item(p, 1, d.name, _mvtec_mask(cdir, d.name, p, masks))
+             for d in sorted(d for d in sdir.iterdir() if d.is_dir()) for p in _list_images(d)]
     if not items: raise DatasetError(f"Empty test set: no images in the folders of {sdir}")
     return items
 
-# %% ../nbs/00_data.ipynb #c014
+# %% ../nbs/00_data.ipynb #c029
+def _visa_mask(root:Path, row:dict, p:Path, masks:str):
+    if masks == 'none': return None
+    m = root/row['mask'] if row.get('mask') else None
+    if m is not None and m.is_file(): return m
+    if masks == 'required': raise _missing_mask_error(p, m)
+    return None
+
 def visa_items(root, # VisA root (holds one folder per category and `split_csv/`)
                category:str, # category folder name, e.g. 'candle'
                split:str='train', # 'train' or 'test'
                split_csv=None, # split file; default `<root>/split_csv/1cls.csv`
-              ) -> list[dict]: # dicts with path, label, defect, mask_path
+               masks:str='auto', # 'auto', 'required' or 'none' (see `MASK_MODES`)
+              ) -> list[dict]: # dicts with path, label, defect, mask_path (None without a mask)
     "List a split of a VisA-layout category from its split file."
     if split not in ('train', 'test'): raise DatasetError(f"split must be 'train' or 'test', not {split!r}")
+    check_choice('masks', masks, MASK_MODES)
     root = Path(root); cdir = _category_dir(root, category)
     for sub in ('Data/Images/Normal', 'Data/Images/Anomaly'):
         if not (cdir/sub).is_dir(): raise DatasetError(f"Missing folder: {cdir/sub}")
@@ -155,15 +199,31 @@ def visa_items(root, # VisA root (holds one folder per category and `split_csv/`
             p = root/row['image']
             if not p.is_file(): raise DatasetError(f"Image listed in {split_csv} not found: {p}")
             if row['label'] == 'normal': items.append(_item(p, 0, 'good')); continue
-            m = root/row['mask'] if row.get('mask') else None
-            if m is None or not m.is_file(): raise DatasetError(f"Missing mask for defect image {p}: expected {m}")
-            items.append(_item(p, 1, 'anomaly', m))
+            items.append(_item(p, 1, 'anomaly', _visa_mask(root, row, p, masks)))
     if not items: raise DatasetError(f"No {split} items for '{category}' in {split_csv}")
     if split == 'train' and not any(i['label'] == 0 for i in items):
         raise DatasetError(f"Empty training set for '{category}' in {split_csv}")
     return items
 
-# %% ../nbs/00_data.ipynb #c016
+# %% ../nbs/00_data.ipynb #c031
+def pixel_metrics_decision(items:list[dict], # the items of a split
+                           masks:str='auto', # 'auto', 'required' or 'none'
+                          ) -> tuple: # (pixel metrics on: bool, the reason in one line)
+    "Score pixels only when every defect image has a mask (see the mixed case above); 'required' raises instead."
+    check_choice('masks', masks, MASK_MODES)
+    if masks == 'none': return False, "masks='none': masks are ignored, image metrics only"
+    defect = [it for it in items if it['label'] == 1]
+    if not defect: return False, "no defect images: pixel metrics do not apply"
+    missing = [it for it in defect if not it['mask_path']]
+    if not missing: return True, f"every defect image ({len(defect)}) has a mask"
+    if masks == 'required': raise _missing_mask_error(missing[0]['path'])
+    n_all, n_miss = Counter(it['defect'] for it in defect), Counter(it['defect'] for it in missing)
+    types = ', '.join(f"{k} {n_miss[k]}/{n_all[k]}" for k in sorted(n_miss))
+    return False, f"{len(missing)} of {len(defect)} defect images have no mask ({types}): image metrics only"
+
+# %% ../nbs/00_data.ipynb #c035
+RESIZE_RULES = ('squash', 'shorter')   # size×size then centre crop / shorter side to size then centre crop
+
 def _resize_crop(t:torch.Tensor, size:int, crop:int, mode:str) -> torch.Tensor:
     "Resize a (C,H,W) tensor to size×size and centre-crop to crop×crop."
     kw = dict(mode='bilinear', align_corners=False, antialias=True) if mode == 'bilinear' else dict(mode='nearest')
@@ -171,83 +231,136 @@ def _resize_crop(t:torch.Tensor, size:int, crop:int, mode:str) -> torch.Tensor:
     o = (size - crop) // 2
     return t[:, o:o + crop, o:o + crop]
 
+# %% ../nbs/00_data.ipynb #c036
+def _shorter_side(h:int, w:int, size:int) -> tuple:
+    "(H, W) after torchvision's integer `Resize(size)`: the shorter side becomes `size`, the other keeps the ratio."
+    if h <= w: return size, int(size * w / h)
+    return int(size * h / w), size
+
+def _resize_shorter_crop(t:torch.Tensor, size:int, crop:int, mode:str) -> torch.Tensor:
+    "Resize a (C,H,W) tensor's shorter side to `size` and centre-crop crop×crop, as torchvision's `CenterCrop`."
+    kw = dict(mode='bilinear', align_corners=False, antialias=True) if mode == 'bilinear' else dict(mode='nearest')
+    H, W = _shorter_side(*t.shape[-2:], size)
+    t = F.interpolate(t[None], size=(H, W), **kw)[0]
+    top, left = int(round((H - crop) / 2.)), int(round((W - crop) / 2.))
+    return t[:, top:top + crop, left:left + crop]
+
+def _geometry(t, size, crop, mode, resize):
+    return (_resize_crop if resize == 'squash' else _resize_shorter_crop)(t, size, crop, mode)
+
+# %% ../nbs/00_data.ipynb #c040
+def preprocess(im:Image.Image, # an image of any mode and size
+               size:int, # resize target (both sides for 'squash', the shorter side for 'shorter')
+               crop:int, # side of the centre crop
+               resize:str='squash', # 'squash' or 'shorter' (see `RESIZE_RULES`)
+               normalize:bool=True, # apply ImageNet mean/std
+              ) -> torch.Tensor: # (3, crop, crop) float
+    "One image as the model sees it: RGB, resized and centre-cropped by the `resize` rule, normalised."
+    check_choice('resize', resize, RESIZE_RULES)
+    x = torch.from_numpy(np.asarray(to_rgb(im)).copy()).permute(2, 0, 1).float() / 255.
+    x = _geometry(x, size, crop, 'bilinear', resize).clamp(0, 1)
+    if normalize: x = (x - torch.tensor(IMAGENET_MEAN).view(3, 1, 1)) / torch.tensor(IMAGENET_STD).view(3, 1, 1)
+    return x
+
+# %% ../nbs/00_data.ipynb #c042
+def preprocess_mask(mask:np.ndarray, # bool (H, W) defect mask, the size of its image
+                    size:int, # as for `preprocess`
+                    crop:int, # as for `preprocess`
+                    resize:str='squash', # as for `preprocess`
+                   ) -> torch.Tensor: # (1, crop, crop) float of 0/1
+    "A mask through the same geometry as its image (`preprocess`), with nearest-neighbour resizing."
+    check_choice('resize', resize, RESIZE_RULES)
+    return _geometry(torch.from_numpy(np.asarray(mask, bool)).float()[None], size, crop, 'nearest', resize)
+
+# %% ../nbs/00_data.ipynb #c046
 class AnomalyDataset(torch.utils.data.Dataset):
-    "Items of one split as dicts of `image`, `label`, `mask`, `defect`, `path`."
-    def __init__(self, items:list[dict], size:int=256, crop:int=224, normalize:bool=True, name:str=''):
+    "Items of one split as dicts of `image`, `label`, `mask`, `has_mask`, `defect`, `path`; `pixel_metrics` says if masks can be scored."
+    def __init__(self, items:list[dict], # from `mvtec_items` or `visa_items`
+                 size:int=256, crop:int=224, # see `preprocess`
+                 normalize:bool=True, # apply ImageNet mean/std
+                 name:str='', # shown in messages, e.g. 'bottle/test'
+                 resize:str='squash', # 'squash' or 'shorter' (see `RESIZE_RULES`)
+                 masks:str='auto'): # 'auto', 'required' or 'none' (see `MASK_MODES`)
         if crop > size: raise DatasetError(f"crop ({crop}) must not exceed size ({size})")
+        self.resize, self.masks = check_choice('resize', resize, RESIZE_RULES), check_choice('masks', masks, MASK_MODES)
+        if masks == 'none': items = [dict(it, mask_path=None) for it in items]
         self.items, self.size, self.crop, self.normalize, self.name = items, size, crop, normalize, name
-        self.mean = torch.tensor(IMAGENET_MEAN).view(3, 1, 1); self.std = torch.tensor(IMAGENET_STD).view(3, 1, 1)
+        self.pixel_metrics, self.pixel_metrics_reason = pixel_metrics_decision(items, masks)
+        if masks == 'auto' and not self.pixel_metrics and any(it['label'] for it in items):
+            warnings.warn(f"{name or 'dataset'}: {self.pixel_metrics_reason} (masks='none' silences this)")
     def __len__(self): return len(self.items)
-    def __repr__(self): return f"{type(self).__name__}({self.name}, n={len(self)}, size={self.size}, crop={self.crop})"
+    def __repr__(self): return f"{type(self).__name__}({self.name}, n={len(self)}, size={self.size}, crop={self.crop}, resize={self.resize})"
     @property
     def labels(self): return [it['label'] for it in self.items]
     @property
     def defects(self): return [it['defect'] for it in self.items]
 
-    def __getitem__(self, i):
-        it = self.items[i]
-        im = load_rgb(it['path'])
-        x = torch.from_numpy(np.asarray(im).copy()).permute(2, 0, 1).float() / 255.
-        if it['mask_path']: m = torch.from_numpy(load_mask(it['mask_path'], size=im.size)).float()[None]
-        else: m = torch.zeros(1, im.size[1], im.size[0])
-        x, m = _resize_crop(x, self.size, self.crop, 'bilinear').clamp(0, 1), _resize_crop(m, self.size, self.crop, 'nearest')
-        if self.normalize: x = (x - self.mean) / self.std
-        return dict(image=x, label=it['label'], mask=m, defect=it['defect'], path=it['path'])
+# %% ../nbs/00_data.ipynb #c048
+@patch
+def __getitem__(self:AnomalyDataset, i:int) -> dict:
+    it = self.items[i]
+    im = load_rgb(it['path'])
+    m = load_mask(it['mask_path'], size=im.size) if it['mask_path'] else np.zeros(im.size[::-1], bool)
+    return dict(image=preprocess(im, self.size, self.crop, self.resize, self.normalize), label=it['label'],
+                mask=preprocess_mask(m, self.size, self.crop, self.resize), has_mask=bool(it['mask_path']),
+                defect=it['defect'], path=it['path'])
 
-    def verify(self) -> list[str]:
-        "Load every image and mask once; raise `DatasetError` listing every file that cannot be read."
-        bad = []
-        for it in self.items:
-            try:
-                im = load_rgb(it['path'])
-                if it['mask_path']: load_mask(it['mask_path'], size=im.size)
-            except DatasetError as e: bad.append(str(e))
-        if bad: raise DatasetError(f"{len(bad)} unreadable file(s):\n" + '\n'.join(bad))
-        return []
+# %% ../nbs/00_data.ipynb #c049
+@patch
+def verify(self:AnomalyDataset) -> list[str]:
+    "Load every image and mask once; raise `DatasetError` listing every file that cannot be read."
+    bad = []
+    for it in self.items:
+        try:
+            im = load_rgb(it['path'])
+            if it['mask_path']: load_mask(it['mask_path'], size=im.size)
+        except DatasetError as e: bad.append(str(e))
+    if bad: raise DatasetError(f"{len(bad)} unreadable file(s):\n" + '\n'.join(bad))
+    return []
 
-# %% ../nbs/00_data.ipynb #c017
+# %% ../nbs/00_data.ipynb #c053
 def MVTecAD(root, # MVTec AD root (holds one folder per category)
             category:str, # category, e.g. 'bottle'
             split:str='train', # 'train' or 'test'
-            size:int=256, # images are resized to size×size ...
-            crop:int=224, # ... then centre-cropped to crop×crop
+            size:int=256, # resize target (see `preprocess`) ...
+            crop:int=224, # ... then a centre crop of crop×crop
             normalize:bool=True, # apply ImageNet mean/std
+            masks:str='auto', # 'auto', 'required' or 'none' (see `MASK_MODES`)
+            resize:str='squash', # 'squash' or 'shorter' (see `RESIZE_RULES`)
            ) -> AnomalyDataset:
     "A split of an MVTec AD category (or any folder in the MVTec layout)."
-    return AnomalyDataset(mvtec_items(root, category, split), size, crop, normalize, name=f'{category}/{split}')
+    return AnomalyDataset(mvtec_items(root, category, split, masks), size, crop, normalize,
+                          name=f'{category}/{split}', resize=resize, masks=masks)
 
+# %% ../nbs/00_data.ipynb #c054
 def VisA(root, # VisA root (one folder per category, and `split_csv/1cls.csv`)
          category:str, # category, e.g. 'candle'
          split:str='train', # 'train' or 'test'
-         size:int=256, crop:int=224, normalize:bool=True,
+         size:int=256, crop:int=224, normalize:bool=True, # as for `MVTecAD`
          split_csv=None, # split file, default `<root>/split_csv/1cls.csv`
+         masks:str='auto', # 'auto', 'required' or 'none'
+         resize:str='squash', # 'squash' or 'shorter'
         ) -> AnomalyDataset:
     "A split of a VisA category, read from the official layout and split file."
-    return AnomalyDataset(visa_items(root, category, split, split_csv), size, crop, normalize, name=f'{category}/{split}')
+    return AnomalyDataset(visa_items(root, category, split, split_csv, masks), size, crop, normalize,
+                          name=f'{category}/{split}', resize=resize, masks=masks)
 
+# %% ../nbs/00_data.ipynb #c055
 def detect_layout(root, category) -> str:
     "'visa' when the category folder has a `Data` folder, else 'mvtec'."
     return 'visa' if (_category_dir(root, category)/'Data').is_dir() else 'mvtec'
 
+# %% ../nbs/00_data.ipynb #c057
 def load_dataset(root, category:str, split:str='train', size:int=256, crop:int=224, normalize:bool=True,
-                 layout:str='auto') -> AnomalyDataset:
+                 layout:str='auto', # 'auto' (from the folders), 'mvtec' or 'visa'
+                 masks:str='auto', # 'auto', 'required' or 'none'
+                 resize:str='squash', # 'squash' or 'shorter'
+                ) -> AnomalyDataset:
     "`MVTecAD` or `VisA`, whichever layout `root/category` has (or `layout` names)."
-    layout = detect_layout(root, category) if layout == 'auto' else layout
-    if layout not in ('mvtec', 'visa'): raise DatasetError(f"layout must be 'auto', 'mvtec' or 'visa', not {layout!r}")
-    return (VisA if layout == 'visa' else MVTecAD)(root, category, split, size, crop, normalize)
+    layout = detect_layout(root, category) if layout == 'auto' else check_choice('layout', layout, ('auto', 'mvtec', 'visa'))
+    return (VisA if layout == 'visa' else MVTecAD)(root, category, split, size, crop, normalize, masks=masks, resize=resize)
 
-# %% ../nbs/00_data.ipynb #c019
-def load_tensors(ds:AnomalyDataset, # a split
-                 batch_size:int=32, num_workers:int=0, progress:bool=True) -> dict:
-    "Stack a whole split: `image` (N,3,H,W), `mask` (N,1,H,W), `label` (N,), `defect` and `path` lists."
-    from fastprogress.fastprogress import progress_bar
-    dl = torch.utils.data.DataLoader(ds, batch_size=batch_size, num_workers=num_workers, shuffle=False)
-    out = dict(image=[], mask=[], label=[], defect=[], path=[])
-    for b in (progress_bar(dl, leave=False) if progress else dl):
-        for k in out: out[k].extend(b[k]) if k in ('defect', 'path') else out[k].append(b[k])
-    for k in ('image', 'mask', 'label'): out[k] = torch.cat(out[k])
-    return out
-
+# %% ../nbs/00_data.ipynb #c059
 def find_shared_data(name:str='mvtec_ad') -> Path|None:
     "The project's shared real-data folder (`../shared/data/<name>` beside a checkout), or `$CUTSWAP_DATA`; None if absent."
     env = os.environ.get('CUTSWAP_DATA')
@@ -257,7 +370,66 @@ def find_shared_data(name:str='mvtec_ad') -> Path|None:
         if p.is_dir(): return p
     return None
 
-# %% ../nbs/00_data.ipynb #c027
+# %% ../nbs/00_data.ipynb #c062
+def denormalize(x:torch.Tensor) -> torch.Tensor:
+    "Undo ImageNet normalisation: (…,3,H,W) -> values in [0, 1]."
+    mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(3, 1, 1); std = torch.tensor(IMAGENET_STD, device=x.device).view(3, 1, 1)
+    return (x * std + mean).clamp(0, 1)
+
+# %% ../nbs/00_data.ipynb #c064
+def show_batch(ds:AnomalyDataset, # the split to show
+               idxs=None, # indices to show (default: spread over the split)
+               n:int=8, # how many, when `idxs` is not given
+               ncols:int=4, title:str|None=None):
+    "A grid of images with their mask outlines and defect types; returns the matplotlib figure."
+    import matplotlib.pyplot as plt
+    idxs = list(idxs) if idxs is not None else np.linspace(0, len(ds) - 1, min(n, len(ds))).round().astype(int).tolist()
+    nrows = (len(idxs) + ncols - 1) // ncols
+    fig, axs = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.8 * nrows), squeeze=False)
+    for ax in axs.flat: ax.axis('off')
+    for ax, i in zip(axs.flat, idxs):
+        it = ds[i]
+        x = denormalize(it['image']) if ds.normalize else it['image']
+        ax.imshow(x.permute(1, 2, 0).numpy())
+        if it['mask'].sum() > 0: ax.contour(it['mask'][0].numpy(), levels=[0.5], colors='red', linewidths=1.2)
+        ax.set_title(f"{it['defect']}" + ('' if it['has_mask'] or not it['label'] else ' (no mask)'),
+                     fontsize=9, color='red' if it['label'] else 'black')
+    if title: fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/00_data.ipynb #c069
+def _default_workers(n:int) -> int:
+    "DataLoader workers for a split of `n` images: none for a few dozen (or in a daemon process), else up to 4."
+    import multiprocessing as mp
+    return min(4, os.cpu_count() or 1) if n > 48 and not mp.current_process().daemon else 0
+
+def _alloc(n:int, like:torch.Tensor, pin:bool) -> torch.Tensor:
+    return torch.empty((n, *like.shape[1:]), dtype=like.dtype, pin_memory=pin)
+
+# %% ../nbs/00_data.ipynb #c070
+def load_tensors(ds:AnomalyDataset, # a split
+                 batch_size:int=32, # images per DataLoader batch
+                 num_workers:int|None=None, # DataLoader workers; None: 0 for a few dozen images, else min(4, CPUs)
+                 pin_memory:bool|None=None, # page-locked result for fast copies to a GPU; None: when CUDA is available
+                 progress:bool=True, # show a progress bar
+                ) -> dict:
+    "Stack a split: `image` (N,3,H,W), `mask` (N,1,H,W), `label`, `has_mask` (N,), `defect` and `path` lists, and `pixel_metrics`."
+    from fastprogress.fastprogress import progress_bar
+    nw = _default_workers(len(ds)) if num_workers is None else num_workers
+    pin = (torch.cuda.is_available() if pin_memory is None else pin_memory) and torch.cuda.is_available()
+    dl = torch.utils.data.DataLoader(ds, batch_size=batch_size, num_workers=nw, shuffle=False)
+    out, i = dict(image=None, mask=None, label=[], has_mask=[], defect=[], path=[]), 0
+    for b in (progress_bar(dl, leave=False) if progress else dl):
+        for k in ('image', 'mask'):
+            if out[k] is None: out[k] = _alloc(len(ds), b[k], pin)
+            out[k][i:i + len(b[k])] = b[k]
+        for k in ('label', 'has_mask', 'defect', 'path'): out[k].extend(b[k])
+        i += len(b['image'])
+    out['label'], out['has_mask'] = torch.stack(out['label']), torch.stack(out['has_mask'])
+    return dict(out, pixel_metrics=ds.pixel_metrics)
+
+# %% ../nbs/00_data.ipynb #c081
 def _mottled(rng, size, base, amp):
     "Smooth random background: low-frequency noise upsampled, plus fine grain."
     lo = rng.normal(0, 1, (size // 16 + 2, size // 16 + 2, 3))
@@ -285,7 +457,7 @@ def _toy_texture(rng, size):
     img = img * (1 + rng.normal(0, 0.05)) + 0.05 * (_mottled(rng, size, (0, 0, 0), 1.) - 0.0)
     return Image.fromarray((np.clip(img, 0, 1) * 255).astype(np.uint8)), ((size / 2, size / 2), size * .45)
 
-# %% ../nbs/00_data.ipynb #c028
+# %% ../nbs/00_data.ipynb #c082
 TOY_DEFECTS = ('scratch', 'spot', 'crack', 'missing')
 
 def _draw_defect(rng, im, kind, geom, size):
@@ -318,7 +490,7 @@ def _draw_defect(rng, im, kind, geom, size):
     im.paste(Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8)))
     return mask
 
-# %% ../nbs/00_data.ipynb #c029
+# %% ../nbs/00_data.ipynb #c083
 def make_toy_category(path, # dataset root to write into (the category becomes `path/category`)
                       category:str='toy', # category folder name
                       kind:str='object', # 'object' (disc on a background) or 'texture' (woven pattern)
@@ -347,69 +519,95 @@ def make_toy_category(path, # dataset root to write into (the category becomes `
     (cdir/'readme.txt').write_text(f"Synthetic '{kind}' category written by cutswap_nb.data.make_toy_category(seed={seed}).\n")
     return cdir
 
-# %% ../nbs/00_data.ipynb #c034
-def denormalize(x:torch.Tensor) -> torch.Tensor:
-    "Undo ImageNet normalisation: (…,3,H,W) -> values in [0, 1]."
-    mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(3, 1, 1); std = torch.tensor(IMAGENET_STD, device=x.device).view(3, 1, 1)
-    return (x * std + mean).clamp(0, 1)
-
-def show_batch(ds:AnomalyDataset, # the split to show
-               idxs=None, # indices to show (default: spread over the split)
-               n:int=8, ncols:int=4, title:str|None=None):
-    "A grid of images with their mask outlines and defect types; returns the matplotlib figure."
-    import matplotlib.pyplot as plt
-    idxs = list(idxs) if idxs is not None else np.linspace(0, len(ds) - 1, min(n, len(ds))).round().astype(int).tolist()
-    nrows = (len(idxs) + ncols - 1) // ncols
-    fig, axs = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.8 * nrows), squeeze=False)
-    for ax in axs.flat: ax.axis('off')
-    for ax, i in zip(axs.flat, idxs):
-        it = ds[i]
-        x = denormalize(it['image']) if ds.normalize else it['image']
-        ax.imshow(x.permute(1, 2, 0).numpy())
-        if it['mask'].sum() > 0: ax.contour(it['mask'][0].numpy(), levels=[0.5], colors='red', linewidths=1.2)
-        ax.set_title(f"{it['defect']}", fontsize=9, color='red' if it['label'] else 'black')
-    if title: fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-# %% ../nbs/00_data.ipynb #c038
-def summarize(root, category:str, layout:str='auto') -> dict:
-    "Counts per split and defect type, and the image sizes found on disk."
-    out = dict(root=str(root), category=category, layout=detect_layout(root, category) if layout == 'auto' else layout)
-    for split in ('train', 'test'):
-        ds = load_dataset(root, category, split, layout=out['layout'])
-        sizes = Counter()
-        for it in ds.items:
-            try:
-                with Image.open(it['path']) as im: sizes[f'{im.size[0]}x{im.size[1]} {im.mode}'] += 1
-            except Exception as e: raise DatasetError(f"Cannot read image {it['path']}: {e}") from e
-        out[split] = dict(n=len(ds), defects=dict(Counter(ds.defects)), sizes=dict(sizes),
-                          n_masks=sum(1 for it in ds.items if it['mask_path']))
+# %% ../nbs/00_data.ipynb #c090
+def _mask_stats(items:list[dict]) -> dict:
+    "Per defect type: images, masks read, empty masks, and the mean defect-pixel fraction of the masks read."
+    out = {}
+    for it in items:
+        if not it['label']: continue
+        d = out.setdefault(it['defect'], dict(images=0, masks=0, empty=0, fraction=None, _sum=0.))
+        d['images'] += 1
+        if not it['mask_path']: continue
+        with warnings.catch_warnings():   # the summary counts empty masks itself
+            warnings.simplefilter('ignore'); m = load_mask(it['mask_path'])
+        d['masks'] += 1; d['empty'] += int(not m.any()); d['_sum'] += float(m.mean())
+    for d in out.values(): total = d.pop('_sum'); d['fraction'] = total / d['masks'] if d['masks'] else None
     return out
 
-def data_cli(argv=None):
-    "`cutswap data`: summarise a dataset and write a sample grid."
-    import argparse, json
-    p = argparse.ArgumentParser(prog='cutswap data', description='Summarise a dataset category (MVTec AD or VisA layout).')
-    p.add_argument('--root', required=True, help='dataset root (one folder per category)')
-    p.add_argument('--category', required=True, help='category folder, e.g. bottle')
-    p.add_argument('--layout', default='auto', choices=['auto', 'mvtec', 'visa'])
-    p.add_argument('--out', default='.', help='folder for the sample grid PNG')
-    p.add_argument('--json', action='store_true', help='print the summary as JSON')
-    a = p.parse_args(argv)
-    s = summarize(a.root, a.category, a.layout)
-    if a.json: print(json.dumps(s, indent=1))
-    else:
-        print(f"{a.category} ({s['layout']} layout) in {a.root}")
-        for split in ('train', 'test'):
-            d = s[split]
-            print(f"  {split:5s} {d['n']:5d} images, {d['n_masks']} masks")
-            for k, v in sorted(d['defects'].items()): print(f"        {k:20s} {v:5d}")
-            print(f"        sizes: " + ', '.join(f'{k} ({v})' for k, v in d['sizes'].items()))
+# %% ../nbs/00_data.ipynb #c092
+def _image_sizes(items:list[dict]) -> dict:
+    "How many images of each 'WxH mode' the files hold (headers only)."
+    sizes = Counter()
+    for it in items:
+        try:
+            with Image.open(it['path']) as im: sizes[f'{im.size[0]}x{im.size[1]} {im.mode}'] += 1
+        except Exception as e: raise DatasetError(f"Cannot read image {it['path']}: {e}") from e
+    return dict(sizes)
+
+def summarize(root, # dataset root
+              category:str, # category folder
+              layout:str='auto', # 'auto', 'mvtec' or 'visa'
+              masks:str='auto', # 'auto', 'required' or 'none'
+             ) -> dict:
+    "Counts per split and defect type, image sizes on disk, mask statistics and the pixel-metrics decision."
+    out = dict(root=str(root), category=category, layout=detect_layout(root, category) if layout == 'auto' else layout)
+    for split in ('train', 'test'):
+        items = (visa_items(root, category, split, masks=masks) if out['layout'] == 'visa'
+                 else mvtec_items(root, category, split, masks))
+        pm, why = pixel_metrics_decision(items, masks)
+        out[split] = dict(n=len(items), defects=dict(Counter(it['defect'] for it in items)), sizes=_image_sizes(items),
+                          n_masks=sum(1 for it in items if it['mask_path']), masks=_mask_stats(items),
+                          pixel_metrics=pm, pixel_metrics_reason=why)
+    return out
+
+# %% ../nbs/00_data.ipynb #c094
+def _print_summary(s:dict):
+    print(f"{s['category']} ({s['layout']} layout) in {s['root']}")
+    for split in ('train', 'test'):
+        d = s[split]
+        print(f"  {split:5s} {d['n']:5d} images, {d['n_masks']} masks; sizes: " + ', '.join(f'{k} ({v})' for k, v in d['sizes'].items()))
+        if not d['masks']: continue   # no defect images: no table
+        print(f"        {'defect type':20s} {'images':>6s} {'masks':>6s} {'empty':>6s} {'defect px':>10s}")
+        for k, v in sorted(d['defects'].items()):
+            m = d['masks'].get(k)
+            if m is None: print(f"        {k:20s} {v:6d}"); continue
+            frac = f"{100 * m['fraction']:9.2f}%" if m['fraction'] is not None else f"{'-':>10s}"
+            print(f"        {k:20s} {v:6d} {m['masks']:6d} {m['empty']:6d} {frac}")
+    print(f"  pixel metrics: {'on' if s['test']['pixel_metrics'] else 'off'} ({s['test']['pixel_metrics_reason']})")
+
+# %% ../nbs/00_data.ipynb #c095
+_required_str = Annotated[str, dict(opt=True, required=True)]   # a `--name VALUE` option that must be given
+
+@call_parse
+def cutswap_data(root:_required_str, # dataset root (one folder per category)
+                 category:_required_str, # category folder, e.g. bottle
+                 layout:str='auto', # folder layout: auto, mvtec or visa
+                 masks:str='auto', # auto (pixel metrics only if every defect image has a mask), required or none
+                 resize:str='squash', # squash (size x size) or shorter (shorter side to size), then centre crop
+                 size:int=256, # resize target of the sample grid
+                 crop:int=224, # centre crop of the sample grid
+                 out:str='.', # folder for the sample grid PNG
+                 json:bool=False, # print the summary as JSON
+                ) -> int:
+    "Summarise a dataset category (MVTec AD or VisA layout): counts, image sizes, masks, and a sample grid."
+    import json as _json
+    s = summarize(root, category, layout, masks)
+    if json: print(_json.dumps(s, indent=1))
+    else: _print_summary(s)
     import matplotlib; matplotlib.use('Agg')
-    test_ds = load_dataset(a.root, a.category, 'test', layout=s['layout'])
-    out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
-    fig = show_batch(test_ds, n=12, ncols=6, title=f'{a.category}: test samples, masks in red')
-    png = out/f'{a.category}_samples.png'; fig.savefig(png, dpi=90)
-    print(f"sample grid: {png}")
+    with warnings.catch_warnings():   # the summary has said it already
+        warnings.simplefilter('ignore')
+        test_ds = load_dataset(root, category, 'test', size, crop, layout=s['layout'], masks=masks, resize=resize)
+    fig = show_batch(test_ds, n=12, ncols=6, title=f'{category}: test samples, masks in red')
+    png = Path(out)/f'{category}_samples.png'; png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png, dpi=90); import matplotlib.pyplot as plt; plt.close(fig)
+    if not json: print(f"sample grid: {png}")
     return 0
+
+# %% ../nbs/00_data.ipynb #c097
+def data_cli(argv:list|None=None, # arguments after `cutswap data` (None: `sys.argv[1:]`)
+            ) -> int: # exit status
+    "`cutswap data`: parse `argv` with `cutswap_data`'s own parser and run it."
+    args = vars(anno_parser(cutswap_data, prog='cutswap data').parse_args(argv))
+    for k in ('pdb', 'xtra'): args.pop(k, None)
+    return cutswap_data(**args)

@@ -11,37 +11,39 @@ import torch
 import torch.nn as nn
 import torchvision
 
-# %% auto #0
-__all__ = ['ARCHS', 'WeightsError', 'default_device', 'random_model', 'read_state_dict', 'load_weights', 'build_model',
-           'CutSwapNet', 'build_cutswap_net']
+from .core import check_choice
 
-# %% ../nbs/00a_models.ipynb #c005
+# %% auto #0
+__all__ = ['ARCHS', 'WeightsError', 'random_model', 'read_state_dict', 'load_weights', 'build_model', 'CutSwapNet',
+           'build_cutswap_net']
+
+# %% ../nbs/00a_models.ipynb #c006
 ARCHS = ('resnet18', 'vgg16')
 
 class WeightsError(RuntimeError):
     "Weights that cannot be had: the message says what was tried and what to do instead."
 
-def default_device() -> torch.device:
-    "CUDA when available, else CPU."
-    return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-
 def _arch_fn(arch):
-    if arch not in ARCHS: raise ValueError(f"Unknown architecture {arch!r}; choose from {', '.join(ARCHS)}")
-    return getattr(torchvision.models, arch)
+    "torchvision's constructor of `arch`; `ConfigError` for another name."
+    return getattr(torchvision.models, check_choice('arch', arch, ARCHS))
 
 def _imagenet_weights(arch):
     return {'resnet18': torchvision.models.ResNet18_Weights.IMAGENET1K_V1,
             'vgg16': torchvision.models.VGG16_Weights.IMAGENET1K_V1}[arch]
 
-def random_model(arch:str='resnet18', seed:int=0) -> nn.Module:
+# %% ../nbs/00a_models.ipynb #c009
+def random_model(arch:str='resnet18', # one of `ARCHS`
+                 seed:int=0, # seed of the initialisation
+                ) -> nn.Module:
     "A torchvision model with seeded random weights; the global RNG is left untouched."
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return _arch_fn(arch)(weights=None)
 
-# %% ../nbs/00a_models.ipynb #c006
-def read_state_dict(path) -> dict:
-    "A state dict from a `.pth` file (plain, `{'state_dict': ...}`, or a `cutswap train` checkpoint's encoder), loaded with `weights_only=True`."
+# %% ../nbs/00a_models.ipynb #c012
+def read_state_dict(path, # a .pth file
+                   ) -> dict: # parameter name -> tensor
+    "A state dict from a `.pth` file (plain, `{'state_dict': ...}`, or a `cutswap train` checkpoint's encoder)."
     path = Path(path)
     if not path.is_file(): raise WeightsError(f"Weights file not found: {path}")
     try: obj = torch.load(path, map_location='cpu', weights_only=True)
@@ -55,7 +57,11 @@ def read_state_dict(path) -> dict:
         raise WeightsError(f"{path} does not hold a state dict of tensors")
     return {k.removeprefix('module.'): v for k, v in obj.items()}
 
-def load_weights(model:nn.Module, path, strict_prefixes=('fc.', 'classifier.6.')) -> nn.Module:
+# %% ../nbs/00a_models.ipynb #c015
+def load_weights(model:nn.Module, # the model to fill
+                 path, # a .pth file, as `read_state_dict` reads it
+                 strict_prefixes=('fc.', 'classifier.6.'), # the final layers that may be missing or differ
+                ) -> nn.Module: # `model`, with the weights loaded
     "Load `path` into `model`; only the final classifier layer may be missing or differ in shape."
     sd = read_state_dict(path)
     own = model.state_dict()
@@ -66,7 +72,7 @@ def load_weights(model:nn.Module, path, strict_prefixes=('fc.', 'classifier.6.')
     model.load_state_dict(keep, strict=False)
     return model
 
-# %% ../nbs/00a_models.ipynb #c007
+# %% ../nbs/00a_models.ipynb #c018
 def build_model(arch:str='resnet18', # 'resnet18' or 'vgg16'
                 weights='random', # 'imagenet', 'random', or a path to a weights file / package checkpoint
                 seed:int=0, # seed of the random initialisation ('random', and layers a file leaves out)
@@ -74,7 +80,7 @@ def build_model(arch:str='resnet18', # 'resnet18' or 'vgg16'
     "A torchvision classifier with the weights asked for; `WeightsError` with a clear way out when they cannot be had."
     if weights in (None, 'none', 'random'): return random_model(arch, seed).eval()
     if weights == 'imagenet':
-        w = _imagenet_weights(arch)
+        w = _imagenet_weights(check_choice('arch', arch, ARCHS))
         try: return _arch_fn(arch)(weights=w).eval()
         except Exception as e:
             raise WeightsError(
@@ -84,10 +90,13 @@ def build_model(arch:str='resnet18', # 'resnet18' or 'vgg16'
                 f"protocol with random initialisation (--pretrained none).") from e
     return load_weights(random_model(arch, seed), weights).eval()
 
-# %% ../nbs/00a_models.ipynb #c011
+# %% ../nbs/00a_models.ipynb #c022
 class CutSwapNet(nn.Module):
     "ResNet18 encoder (512-d pooled feature) + MLP projection head + linear classifier."
-    def __init__(self, encoder:nn.Module|None=None, n_classes:int=3, head_dims:tuple=(512, 128)):
+    def __init__(self, encoder:nn.Module|None=None, # a torchvision ResNet18 (its `fc` is replaced); None: seeded random
+                 n_classes:int=3, # normal, cutswap, cutswap-scar
+                 head_dims:tuple=(512, 128), # widths of the projection head's linear layers
+                ):
         super().__init__()
         self.encoder = encoder if encoder is not None else random_model('resnet18')
         self.encoder.fc = nn.Identity()
@@ -100,8 +109,11 @@ class CutSwapNet(nn.Module):
     def features(self, x): return self.encoder(x)
     def forward(self, x): return self.classifier(self.head(self.encoder(x)))
 
+# %% ../nbs/00a_models.ipynb #c025
 def build_cutswap_net(weights='random', # starting encoder weights: 'imagenet', 'random', a file, or a package checkpoint
-                      seed:int=0, n_classes:int=3) -> CutSwapNet:
+                      seed:int=0, # seed of the random initialisation (encoder, head and classifier)
+                      n_classes:int=3, # classes of the classifier
+                     ) -> CutSwapNet:
     "A `CutSwapNet` whose encoder starts from `weights`; a full package checkpoint restores head and classifier too."
     if weights not in (None, 'none', 'random', 'imagenet'):
         obj = torch.load(weights, map_location='cpu', weights_only=True) if Path(weights).is_file() else None

@@ -11,18 +11,20 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from fastcore.basics import patch
 
-from .models import WeightsError, build_model, build_cutswap_net, default_device
+from .core import ConfigError, check_choice, resolve_device
+from .models import ARCHS, WeightsError, build_model, build_cutswap_net
 
 # %% auto #0
-__all__ = ['VGG16_LAYERS', 'RESNET_LAYERS', 'target_scores', 'normalize_maps', 'LayerCAM', 'build_saliency_model',
-           'multilevel_saliency', 'show_saliency']
+__all__ = ['VGG16_LAYERS', 'RESNET_LAYERS', 'target_scores', 'layercam_map', 'normalize_maps', 'LayerCAM', 'show_saliency',
+           'build_saliency_model', 'multilevel_saliency']
 
 # %% ../nbs/01_saliency.ipynb #c006
 VGG16_LAYERS = ['features.4', 'features.9', 'features.16', 'features.23', 'features.30']
 RESNET_LAYERS = ['relu', 'layer1', 'layer2', 'layer3', 'layer4']
 
-# %% ../nbs/01_saliency.ipynb #c008
+# %% ../nbs/01_saliency.ipynb #c009
 def target_scores(logits:torch.Tensor, # model output (B, n_classes)
                   target=None, # None: top-1 class; int or LongTensor (B,): class per image; callable(logits) -> (B,)
                  ) -> torch.Tensor: # (B,) one score per image
@@ -45,7 +47,15 @@ def target_scores(logits:torch.Tensor, # model output (B, n_classes)
             raise ValueError(f"target classes must lie in [0, {logits.shape[1]}), got {idx.tolist()}")
     return logits.gather(1, idx[:, None])[:, 0]
 
-# %% ../nbs/01_saliency.ipynb #c011
+# %% ../nbs/01_saliency.ipynb #c012
+def layercam_map(act:torch.Tensor, # (B, C, h, w) a layer's activation
+                 grad:torch.Tensor|None, # (B, C, h, w) d(target score)/d(act); None: the layer does not reach the score
+                ) -> torch.Tensor: # (B, h, w) the LayerCAM map at the layer's resolution, >= 0
+    "$\\mathrm{ReLU}(\\sum_c \\mathrm{ReLU}(g_c) \\odot A_c)$ for every image of the batch."
+    if grad is None: return act.new_zeros(act.shape[0], *act.shape[2:])
+    return (grad.clamp_min(0) * act.detach()).sum(1).relu()
+
+# %% ../nbs/01_saliency.ipynb #c015
 def normalize_maps(maps:torch.Tensor, # (..., H, W) upsampled maps
                    constant:torch.Tensor|None=None, # bool (...): maps known to be constant (they become 0)
                   ) -> torch.Tensor: # (..., H, W) in [0, 1]
@@ -58,7 +68,7 @@ def normalize_maps(maps:torch.Tensor, # (..., H, W) upsampled maps
     out = torch.where(ok, (flat - lo) / torch.where(ok, span, torch.ones_like(span)), torch.zeros_like(flat))
     return out.clamp_(0, 1).view_as(maps)
 
-# %% ../nbs/01_saliency.ipynb #c014
+# %% ../nbs/01_saliency.ipynb #c018
 class LayerCAM:
     "LayerCAM maps of several layers for a batch: `cam(x, target)` -> (B, L, H, W) in [0, 1]."
     def __init__(self, model:nn.Module, # any CNN classifier
@@ -82,29 +92,6 @@ class LayerCAM:
         self._acts[name] = out
         return out.clone()     # later in-place ops change the clone, not the captured activation
 
-    def __call__(self, x:torch.Tensor, # images (B, 3, H, W) on the model's device
-                 target=None, # None (top-1 class), class indices (B,), or callable(output) -> (B,)
-                ) -> torch.Tensor: # (B, L, H, W) maps in [0, 1], layers in the given order
-        modes = [(m, m.training) for m in self.model.modules()]
-        self.model.eval(); self._acts.clear(); self._active = True
-        try:
-            with torch.enable_grad():
-                x = x.detach().requires_grad_(True)
-                score = target_scores(self.model(x), target)
-                not_run = [l for l in self.layers if l not in self._acts]
-                if not_run: raise ValueError(f"Layer(s) {not_run} were not used in the forward pass")
-                acts = [self._acts[l] for l in self.layers]
-                grads = torch.autograd.grad(score.sum(), acts, allow_unused=True)
-        finally:
-            self._active = False; self._acts.clear()
-            for m, training in modes: m.training = training     # each module's own mode, as it was
-        maps, constant = [], []
-        for a, g in zip(acts, grads):
-            cam = (g.clamp_min(0) * a.detach()).sum(1).relu() if g is not None else a.new_zeros(a.shape[0], *a.shape[2:])
-            constant.append(cam.flatten(1).amax(1) <= cam.flatten(1).amin(1))
-            maps.append(F.interpolate(cam[:, None], size=x.shape[-2:], mode='bilinear', align_corners=False)[:, 0])
-        return normalize_maps(torch.stack(maps, 1), torch.stack(constant, 1))
-
     def remove(self):
         "Remove the hooks from the model."
         for h in self._handles: h.remove()
@@ -113,57 +100,35 @@ class LayerCAM:
     def __exit__(self, *exc): self.remove()
     def __repr__(self): return f"LayerCAM({type(self.model).__name__}, layers={self.layers})"
 
-# %% ../nbs/01_saliency.ipynb #c021
-def _is_cutswap_checkpoint(path:Path) -> bool:
-    "A full `CutSwapNet` checkpoint written by this package (model state with a projection head)?"
-    try: obj = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e: raise WeightsError(f"Cannot load saliency weights from {path}: {e}") from e
-    return isinstance(obj, dict) and isinstance(obj.get('model'), dict) and any(k.startswith('head.') for k in obj['model'])
+# %% ../nbs/01_saliency.ipynb #c022
+@patch
+def _gradients(self:LayerCAM, x, target):
+    "Activations of the hooked layers for images `x`, and the gradients of the target scores with respect to them."
+    modes = [(m, m.training) for m in self.model.modules()]
+    self.model.eval(); self._acts.clear(); self._active = True
+    try:
+        with torch.enable_grad():
+            x = x.detach().requires_grad_(True)
+            score = target_scores(self.model(x), target)
+            not_run = [l for l in self.layers if l not in self._acts]
+            if not_run: raise ValueError(f"Layer(s) {not_run} were not used in the forward pass")
+            acts = [self._acts[l] for l in self.layers]
+            return acts, torch.autograd.grad(score.sum(), acts, allow_unused=True)
+    finally:
+        self._active = False; self._acts.clear()
+        for m, training in modes: m.training = training          # each module's own mode, as it was
 
-def build_saliency_model(weights='imagenet', # 'imagenet', 'random', a weights file, or a `cutswap train` checkpoint
-                         arch:str='vgg16', # 'vgg16' or 'resnet18' (ignored for a CutSwapNet checkpoint)
-                         seed:int=0, # seed of random weights
-                        ) -> tuple: # (model in eval mode, layer names)
-    "The network whose LayerCAM maps guide CutSwap, and its five saliency layers."
-    if weights is None:
-        raise ValueError("weights=None: name the saliency weights: 'imagenet', a weights file, a cutswap checkpoint, "
-                         "or 'random' for random weights")
-    if str(weights) not in ('imagenet', 'random', 'none'):
-        path = Path(weights)
-        if not path.is_file(): raise WeightsError(f"Saliency weights file not found: {path}")
-        if _is_cutswap_checkpoint(path):
-            return build_cutswap_net(path, seed).eval(), ['encoder.' + l for l in RESNET_LAYERS]
-    try: model = build_model(arch, weights, seed)
-    except WeightsError as e:
-        if weights != 'imagenet': raise
-        raise WeightsError(f"{e}\nFor saliency: pass a local {arch} weights file or a cutswap checkpoint "
-                           f"(offline protocol), or weights='random' to use random weights explicitly.") from e
-    return model, (VGG16_LAYERS if arch == 'vgg16' else RESNET_LAYERS)
-
-# %% ../nbs/01_saliency.ipynb #c030
-def multilevel_saliency(model:nn.Module, # saliency network (moved to `device`)
-                        layers:list, # layer names, e.g. from `build_saliency_model`
-                        images:torch.Tensor, # (N, 3, H, W) normalised images
-                        batch_size:int=16, # images per forward/backward pass
-                        device=None, # None: CUDA when available, else CPU
-                        progress:bool=True, # show a fastprogress bar
-                        target=None, # None (top-1), class indices (N,), or callable(output) -> (B,)
-                       ) -> torch.Tensor: # (N, L, H, W) float32 on the CPU
-    "LayerCAM maps of `layers` for every image, computed in batches."
-    from fastprogress.fastprogress import progress_bar
-    if images.ndim != 4: raise ValueError(f"images must be (N, 3, H, W), got shape {tuple(images.shape)}")
-    if batch_size < 1: raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    device = torch.device(device) if device is not None else default_device()
-    model.to(device)
-    dtype = next(model.parameters()).dtype
-    N, _, H, W = images.shape
-    out = torch.empty(N, len(layers), H, W, dtype=torch.float32)
-    starts = range(0, N, batch_size)
-    with LayerCAM(model, layers) as cam:
-        for i in (progress_bar(starts, leave=False) if progress else starts):
-            t = target[i:i + batch_size].to(device) if torch.is_tensor(target) and target.ndim else target
-            out[i:i + batch_size] = cam(images[i:i + batch_size].to(device, dtype), t).float().cpu()
-    return out
+@patch
+def __call__(self:LayerCAM, x:torch.Tensor, # images (B, 3, H, W) on the model's device
+             target=None, # None (top-1 class), class indices (B,), or callable(output) -> (B,)
+            ) -> torch.Tensor: # (B, L, H, W) maps in [0, 1], layers in the given order
+    "LayerCAM maps of every hooked layer for the batch `x`."
+    maps, constant = [], []
+    for a, g in zip(*self._gradients(x, target)):
+        cam = layercam_map(a, g)
+        constant.append(cam.flatten(1).amax(1) <= cam.flatten(1).amin(1))
+        maps.append(F.interpolate(cam[:, None], size=x.shape[-2:], mode='bilinear', align_corners=False)[:, 0])
+    return normalize_maps(torch.stack(maps, 1), torch.stack(constant, 1))
 
 # %% ../nbs/01_saliency.ipynb #c033
 def show_saliency(image:torch.Tensor, # (3, H, W) ImageNet-normalised image
@@ -188,3 +153,56 @@ def show_saliency(image:torch.Tensor, # (3, H, W) ImageNet-normalised image
     for a in axs: a.axis('off')
     fig.tight_layout()
     return fig
+
+# %% ../nbs/01_saliency.ipynb #c037
+def _is_cutswap_checkpoint(path:Path) -> bool:
+    "A full `CutSwapNet` checkpoint written by this package (model state with a projection head)?"
+    try: obj = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e: raise WeightsError(f"Cannot load saliency weights from {path}: {e}") from e
+    return isinstance(obj, dict) and isinstance(obj.get('model'), dict) and any(k.startswith('head.') for k in obj['model'])
+
+def build_saliency_model(weights='imagenet', # 'imagenet', 'random', a weights file, or a `cutswap train` checkpoint
+                         arch:str='vgg16', # 'vgg16' or 'resnet18' (ignored for a CutSwapNet checkpoint)
+                         seed:int=0, # seed of random weights
+                        ) -> tuple: # (model in eval mode, layer names)
+    "The network whose LayerCAM maps guide CutSwap, and its five saliency layers."
+    if weights is None:
+        raise ConfigError("weights=None: name the saliency weights: 'imagenet', a weights file, a cutswap checkpoint, "
+                          "or 'random' for random weights")
+    check_choice('arch', arch, ARCHS)
+    if str(weights) not in ('imagenet', 'random', 'none'):
+        path = Path(weights)
+        if not path.is_file(): raise WeightsError(f"Saliency weights file not found: {path}")
+        if _is_cutswap_checkpoint(path):
+            return build_cutswap_net(path, seed).eval(), ['encoder.' + l for l in RESNET_LAYERS]
+    try: model = build_model(arch, weights, seed)
+    except WeightsError as e:
+        if weights != 'imagenet': raise
+        raise WeightsError(f"{e}\nFor saliency: pass a local {arch} weights file or a cutswap checkpoint "
+                           f"(offline protocol), or weights='random' to use random weights explicitly.") from e
+    return model, (VGG16_LAYERS if arch == 'vgg16' else RESNET_LAYERS)
+
+# %% ../nbs/01_saliency.ipynb #c042
+def multilevel_saliency(model:nn.Module, # saliency network (moved to `device`)
+                        layers:list, # layer names, e.g. from `build_saliency_model`
+                        images:torch.Tensor, # (N, 3, H, W) normalised images
+                        batch_size:int=16, # images per forward/backward pass
+                        device=None, # None: CUDA when available, else CPU
+                        progress:bool=True, # show a fastprogress bar
+                        target=None, # None (top-1), class indices (N,), or callable(output) -> (B,)
+                       ) -> torch.Tensor: # (N, L, H, W) float32 on the CPU
+    "LayerCAM maps of `layers` for every image, computed in batches."
+    from fastprogress.fastprogress import progress_bar
+    if images.ndim != 4: raise ValueError(f"images must be (N, 3, H, W), got shape {tuple(images.shape)}")
+    if batch_size < 1: raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+    device = resolve_device(device)
+    model.to(device)
+    dtype = next(model.parameters()).dtype
+    N, _, H, W = images.shape
+    out = torch.empty(N, len(layers), H, W, dtype=torch.float32)
+    starts = range(0, N, batch_size)
+    with LayerCAM(model, layers) as cam:
+        for i in (progress_bar(starts, leave=False) if progress else starts):
+            t = target[i:i + batch_size].to(device) if torch.is_tensor(target) and target.ndim else target
+            out[i:i + batch_size] = cam(images[i:i + batch_size].to(device, dtype), t).float().cpu()
+    return out

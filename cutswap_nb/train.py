@@ -1,4 +1,4 @@
-"""Self-supervised 3-way training of the CutSwap network (or the CutPaste baseline): batches built on the device, SGD with a cosine schedule, atomic resumable checkpoints, and the `cutswap train` command.
+"""Self-supervised 3-way training of the CutSwap network (or the CutPaste baseline): batches built on the device, SGD with a cosine schedule, gradient accumulation, one encoder over several GPUs with torchrun, a training history, resumable checkpoints, and the `cutswap train` command.
 
 Docs: https://cutswap-nb.github.io/cutswap_nb/train.html.md"""
 
@@ -6,54 +6,59 @@ Docs: https://cutswap-nb.github.io/cutswap_nb/train.html.md"""
 
 # %% ../nbs/04_train.ipynb #c003
 from __future__ import annotations
-import json, math, os, platform, random, sys, tempfile, time
-from dataclasses import dataclass, asdict, field, fields, replace
+import csv, io, math, os, random, sys, tempfile, time
+from contextlib import nullcontext, contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, asdict, field, replace
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+import torch.distributed as dist
+from fastcore.script import call_parse
 
-from .data import IMAGENET_MEAN, IMAGENET_STD, DatasetError, load_dataset, load_tensors
-from .models import WeightsError, build_cutswap_net, default_device
+from .core import (TRAINED_METHODS, CLUSTER_MODES, STRATEGIES, BALANCES, ConfigError, check_choice, parse_levels,
+                             resolve_device, device_name, versions, save_atomic, write_text_atomic, write_json_atomic,
+                             append_text_durable)
+from .data import RESIZE_RULES, load_dataset, load_tensors
+from .models import WeightsError, build_cutswap_net
 from .saliency import build_saliency_model
-from .augment import make_negatives, compute_candidates
+from .augment import color_jitter, make_negatives
+from .candidates import compute_candidates
 
 # %% auto #0
-__all__ = ['METHODS', 'CLUSTER_MODES', 'STRATEGIES', 'BALANCES', 'PATCH_RULES', 'N_SALIENCY_LAYERS', 'RESUME_FREE',
-           'TrainConfigError', 'TrainConfig', 'parse_levels', 'check_out_dir', 'check_config', 'color_jitter',
-           'class_weights', 'build_batch', 'steps_per_epoch', 'epoch_order', 'get_rng_states', 'set_rng_states',
-           'save_atomic', 'write_json_atomic', 'load_checkpoint', 'protocol_name', 'device_name', 'run_metadata',
-           'DeferInterrupt', 'warmup_config', 'balanced_accuracy', 'train_step', 'train', 'train_offline',
-           'plot_history', 'train_cli']
+__all__ = ['RESUME_FREE', 'TrainConfigError', 'HISTORY_COLUMNS', 'STEP_KEYS', 'TrainConfig', 'check_out_dir', 'check_config',
+           'saliency_run_config', 'ensure_trained', 'load_saliency', 'load_training_images', 'training_candidates',
+           'class_weights', 'build_batch', 'class_counts', 'class_recalls', 'balanced_accuracy', 'train_step',
+           'steps_per_epoch', 'epoch_order', 'make_optimizer', 'get_rng_states', 'set_rng_states', 'load_checkpoint',
+           'single_process', 'dist_info', 'run_device', 'init_distributed', 'step_chunks', 'chunk_generator',
+           'empty_history', 'history_rows', 'csv_text', 'write_history_csv', 'plot_history', 'tb_writer',
+           'log_tensorboard', 'protocol_name', 'run_metadata', 'Run', 'MicroBatches', 'restore_run', 'setup_run',
+           'record_steps', 'train_epoch', 'save_checkpoint', 'run_result', 'finish_run', 'DeferInterrupt', 'train',
+           'train_offline', 'train_cli']
 
 # %% ../nbs/04_train.ipynb #c006
-METHODS = ('cutswap', 'cutpaste')
-CLUSTER_MODES = ('max', 'min', 'random')
-STRATEGIES = ('kmeans', 'topk')
-BALANCES = ('weight', 'replicate')
-PATCH_RULES = (None, 'fixed', 'cutpaste')
-N_SALIENCY_LAYERS = 5
-# settings that may differ between an interrupted run and its `--resume` (where and how it runs, not what it learns)
-RESUME_FREE = ('out', 'device', 'save_every')
-
-class TrainConfigError(ValueError):
-    "A training setting that cannot be used; the message names the setting (or file) at fault."
+RESUME_FREE = ('out', 'device', 'save_every')   # settings a `--resume` may change: where and how a run executes, not what it learns
+TrainConfigError = ConfigError                   # the name earlier versions raised: the one `ConfigError` of `core`
 
 @dataclass
 class TrainConfig:
-    "Settings of one training run (defaults: `method.md`, step 8)."
+    "Settings of one training run (the defaults and the reasons for them: see the table above)."
     root: str                            # dataset root (MVTec AD or VisA layout)
-    category: str                        # category folder, e.g. 'bottle'
+    category: str                        # category folder, e.g. 'bottle'; several, comma-separated ('bottle,pill'): one encoder on all
     method: str = 'cutswap'              # 'cutswap', or 'cutpaste' for the CutPaste 3-way baseline
     epochs: int = 256                    # an epoch is ceil(N / batch_size) steps
-    batch_size: int = 64                 # normal images per step (each brings its 2*L_s negatives)
+    batch_size: int = 64                 # normal images per optimiser step (each brings its 2*L_s negatives)
+    accum: int = 1                       # micro-batches per step (gradient accumulation): the same step in 1/accum of the memory
     lr: float = 0.03                     # SGD learning rate at the start of the cosine schedule
     momentum: float = 0.9
     weight_decay: float = 3e-5
     size: int = 256                      # images resized to size x size ...
     crop: int = 224                      # ... then centre-cropped to crop x crop (the model input)
+    resize: str = 'squash'               # 'squash' to size x size, or resize the 'shorter' side to size (keeps the aspect ratio)
     levels: tuple = (0, 1, 2, 3, 4)      # saliency layers used (indices, shallow to deep); cutpaste: L_s = len(levels)
     k: int = 4                           # k-means clusters per saliency map
     cluster: str = 'max'                 # which cluster gives anchors: 'max', 'min' or 'random'
@@ -61,113 +66,130 @@ class TrainConfig:
     topk: int = 300                      # pixels kept by strategy 'topk'
     patch_rule: str | None = None        # patch sizes: None (method's default: 'fixed' for cutswap, 'cutpaste' for cutpaste), 'fixed' or 'cutpaste'
     pretrained: str = 'imagenet'         # start of the encoder: 'imagenet', 'none' (seeded random) or a .pth path
-    saliency: str = 'imagenet'           # LayerCAM model: 'imagenet' (VGG16), 'warmup' (CutPaste warm-up), 'random' or a path
-    warmup_epochs: int | None = None     # epochs of the CutPaste warm-up (saliency='warmup'); None: epochs // 4
+    saliency: str = 'imagenet'           # LayerCAM model: 'imagenet' (VGG16), 'warmup' (the offline rule: the CutPaste run of the same scope, seed and budget), 'random' or a path
     balance: str = 'weight'              # 'weight': class-weighted CE; 'replicate': L_s jittered positives per image
     jitter: float = 0.1                  # colour-jitter strength (brightness, contrast, saturation; hue = jitter/2 turn)
     seed: int = 0                        # seeds the initialisation, batch order and augmentation
-    device: str | None = None            # 'cuda', 'cpu' or None (CUDA when available)
+    device: str | None = None            # 'cuda', 'cpu' or None (CUDA when available); under torchrun CUDA is cuda:LOCAL_RANK
     amp: bool = True                     # bf16 autocast and channels_last on CUDA
-    save_every: int = 16                 # write a checkpoint every this many epochs (and at the end)
-    out: str = 'runs'                    # checkpoints go to OUT/<category>/<run_name or method>/
+    save_every: int = 16                 # write last.pth every this many epochs (final.pth at the end)
+    out: str = 'runs'                    # checkpoints go to OUT/<scope>/<run_name or method>/
     run_name: str | None = None          # sub-folder name (default: the method)
 
     @property
-    def run_dir(self) -> Path: return Path(self.out)/self.category/(self.run_name or self.method)
+    def categories(self) -> tuple: return tuple(c.strip() for c in str(self.category).split(',') if c.strip())
+    @property
+    def scope(self) -> str: return '+'.join(self.categories)    # the run folder of several categories: 'bottle+pill'
+    @property
+    def run_dir(self) -> Path: return Path(self.out)/self.scope/(self.run_name or self.method)
     def to_dict(self) -> dict:
         "Plain types only (stored in checkpoints loaded with `weights_only=True`)."
         d = asdict(self); d['levels'] = list(d['levels']); d['root'] = str(d['root']); d['out'] = str(d['out'])
         return d
 
-# %% ../nbs/04_train.ipynb #c008
-def _choice(name, value, choices):
-    if value not in choices: raise TrainConfigError(f"{name} must be one of {', '.join(map(str, choices))}, not {value!r}")
-
-def parse_levels(levels) -> tuple:
-    "Saliency layer indices from `'0,2,4'` or a sequence of ints."
-    if isinstance(levels, str):
-        try: levels = [int(s) for s in levels.split(',') if s.strip()]
-        except ValueError: raise TrainConfigError(f"levels must be comma-separated integers, not {levels!r}") from None
-    levels = tuple(int(l) for l in levels)
-    if not levels: raise TrainConfigError("levels must name at least one saliency layer")
-    bad = [l for l in levels if not 0 <= l < N_SALIENCY_LAYERS]
-    if bad: raise TrainConfigError(f"levels {bad} out of range: saliency layers are 0..{N_SALIENCY_LAYERS - 1}")
-    if len(set(levels)) != len(levels): raise TrainConfigError(f"levels must not repeat: {levels}")
-    return levels
-
-def _weights_arg(name, value):
-    if value in ('imagenet', 'none', 'random', 'warmup'): return
-    if not Path(value).is_file(): raise WeightsError(f"{name} weights file not found: {value}")
-
+# %% ../nbs/04_train.ipynb #c011
 def check_out_dir(path) -> Path:
     "Create `path` if needed and make sure a file can be written there."
     path = Path(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=path, prefix='.write-test-'); os.close(fd); os.unlink(probe)
-    except OSError as e: raise TrainConfigError(f"Output folder {path} is not writable: {e}") from e
+    except OSError as e: raise ConfigError(f"Output folder {path} is not writable: {e}") from e
     return path
 
+def _weights_arg(name, value):
+    if value in ('imagenet', 'none', 'random', 'warmup'): return
+    if not Path(value).is_file(): raise WeightsError(f"{name} weights file not found: {value}")
+
+def _check_numbers(cfg):
+    for name in ('epochs', 'batch_size', 'accum', 'k', 'topk', 'size', 'crop', 'save_every'):
+        if int(getattr(cfg, name)) < 1: raise ConfigError(f"{name} must be a positive integer, not {getattr(cfg, name)!r}")
+    if cfg.accum > cfg.batch_size: raise ConfigError(f"accum ({cfg.accum}) must not exceed batch_size ({cfg.batch_size}): "
+                                                     "each micro-batch needs at least one normal image")
+    if cfg.crop > cfg.size: raise ConfigError(f"crop ({cfg.crop}) must not exceed size ({cfg.size})")
+    if not cfg.lr > 0: raise ConfigError(f"lr must be positive, not {cfg.lr}")
+    if not 0 <= cfg.jitter < 1: raise ConfigError(f"jitter must be in [0, 1), not {cfg.jitter}")
+
+# %% ../nbs/04_train.ipynb #c012
 def check_config(cfg:TrainConfig) -> TrainConfig:
     "Validate the settings, the dataset and the output folder; return the config with normalised fields."
-    cfg = replace(cfg, root=str(cfg.root), out=str(cfg.out), levels=parse_levels(cfg.levels))
-    _choice('method', cfg.method, METHODS); _choice('cluster', cfg.cluster, CLUSTER_MODES)
-    _choice('strategy', cfg.strategy, STRATEGIES); _choice('balance', cfg.balance, BALANCES)
-    _choice('patch_rule', cfg.patch_rule, PATCH_RULES)
-    for name in ('epochs', 'batch_size', 'k', 'topk', 'size', 'crop', 'save_every'):
-        if int(getattr(cfg, name)) < 1: raise TrainConfigError(f"{name} must be a positive integer, not {getattr(cfg, name)!r}")
-    if cfg.warmup_epochs is not None and cfg.warmup_epochs < 1: raise TrainConfigError(f"warmup_epochs must be >= 1, not {cfg.warmup_epochs}")
-    if cfg.crop > cfg.size: raise TrainConfigError(f"crop ({cfg.crop}) must not exceed size ({cfg.size})")
-    if not cfg.lr > 0: raise TrainConfigError(f"lr must be positive, not {cfg.lr}")
-    if not 0 <= cfg.jitter < 1: raise TrainConfigError(f"jitter must be in [0, 1), not {cfg.jitter}")
-    if cfg.device not in (None, 'cpu', 'cuda') and not str(cfg.device).startswith('cuda:'):
-        raise TrainConfigError(f"device must be 'cuda' or 'cpu', not {cfg.device!r}")
-    if str(cfg.device).startswith('cuda') and not torch.cuda.is_available():
-        raise TrainConfigError(f"device {cfg.device!r} asked for, but CUDA is not available here; use --device cpu")
-    if cfg.pretrained == 'warmup': raise TrainConfigError("pretrained must be 'imagenet', 'none' or a weights file, not 'warmup'")
+    cfg = replace(cfg, root=str(cfg.root), out=str(cfg.out), levels=parse_levels(cfg.levels), category=','.join(cfg.categories))
+    if not cfg.categories: raise ConfigError("category must name at least one category folder")
+    if len(set(cfg.categories)) != len(cfg.categories): raise ConfigError(f"category lists a category twice: {cfg.category}")
+    check_choice('method', cfg.method, TRAINED_METHODS); check_choice('cluster', cfg.cluster, CLUSTER_MODES)
+    check_choice('strategy', cfg.strategy, STRATEGIES); check_choice('balance', cfg.balance, BALANCES)
+    check_choice('resize', cfg.resize, RESIZE_RULES)
+    check_choice('patch_rule', cfg.patch_rule, (None, 'fixed', 'cutpaste'))
+    _check_numbers(cfg)
+    resolve_device(cfg.device)                     # ConfigError for a bad name, or CUDA asked for and absent
+    if cfg.pretrained == 'warmup': raise ConfigError("pretrained must be 'imagenet', 'none' or a weights file, not 'warmup'")
     _weights_arg('pretrained', cfg.pretrained)
     if cfg.method == 'cutswap': _weights_arg('saliency', cfg.saliency)
-    load_dataset(cfg.root, cfg.category, 'train', cfg.size, cfg.crop)      # DatasetError naming what is missing
+    for c in cfg.categories: load_dataset(cfg.root, c, 'train', cfg.size, cfg.crop, resize=cfg.resize)     # DatasetError naming what is missing
     check_out_dir(cfg.run_dir)
     return cfg
 
-# %% ../nbs/04_train.ipynb #c011
-_YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
-_YIQ_INV = torch.linalg.inv(_YIQ)     # once, on the CPU: no inversion (and no device sync) per batch
-
-def _hue_matrices(angle:torch.Tensor) -> torch.Tensor:
-    "RGB -> RGB matrices (B,3,3) that rotate the YIQ chroma plane by `angle` (radians)."
-    yiq = _YIQ.to(angle.device); c, s = angle.cos(), angle.sin()
-    rot = torch.zeros(len(angle), 3, 3, device=angle.device)
-    rot[:, 0, 0] = 1; rot[:, 1, 1] = c; rot[:, 1, 2] = -s; rot[:, 2, 1] = s; rot[:, 2, 2] = c
-    return _YIQ_INV.to(angle.device) @ rot @ yiq
-
-def _gray(x): return (0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3])
-
-def color_jitter(images:torch.Tensor, # (B,3,H,W) ImageNet-normalised images
-                 strength:float=0.1, # brightness/contrast/saturation factors in [1-s, 1+s]; hue up to s/2 turn
-                 generator:torch.Generator|None=None, # on the images' device
-                ) -> torch.Tensor: # jittered images, normalised again
-    "Batched colour jitter with one random draw per image and factor."
-    if strength == 0: return images.clone()
-    B, dev = images.shape[0], images.device
-    mean = torch.tensor(IMAGENET_MEAN, device=dev).view(1, 3, 1, 1); std = torch.tensor(IMAGENET_STD, device=dev).view(1, 3, 1, 1)
-    u = torch.rand(B, 4, device=dev, generator=generator) * 2 - 1
-    f = (1 + strength * u[:, :3]).view(B, 3, 1, 1, 1).unbind(1)        # brightness, contrast, saturation factors
-    x = (images.float() * std + mean).clamp(0, 1)
-    x = (x * f[0]).clamp(0, 1)
-    m = _gray(x).mean((2, 3), keepdim=True)
-    x = ((x - m) * f[1] + m).clamp(0, 1)
-    g = _gray(x)
-    x = ((x - g) * f[2] + g).clamp(0, 1)
-    x = torch.einsum('bij,bjhw->bihw', _hue_matrices(u[:, 3] * strength * math.pi), x).clamp(0, 1)
-    return ((x - mean) / std).to(images.dtype)
-
 # %% ../nbs/04_train.ipynb #c015
+def saliency_run_config(cfg:TrainConfig) -> TrainConfig:
+    "The offline rule: the CutPaste run (same scope, seed and budget; other settings default) whose checkpoint is CutSwap's saliency model."
+    return TrainConfig(cfg.root, cfg.category, method='cutpaste', epochs=cfg.epochs, batch_size=cfg.batch_size, size=cfg.size,
+                       crop=cfg.crop, seed=cfg.seed, device=cfg.device, pretrained='none', saliency='warmup', out=cfg.out,
+                       run_name='cutpaste', accum=cfg.accum, amp=cfg.amp, save_every=cfg.save_every, resize=cfg.resize)
+
+# %% ../nbs/04_train.ipynb #c019
+def ensure_trained(cfg:TrainConfig, # the run wanted
+                   progress:bool=True) -> Path: # its final.pth
+    "The final checkpoint of `cfg`'s run: reused when finished with the same settings, else trained (or resumed)."
+    final = cfg.run_dir/'final.pth'
+    if final.is_file() and not _config_diff(load_checkpoint(final).get('config', {}), cfg.to_dict()): return final
+    return Path(train(cfg, resume=True, progress=progress)['checkpoint'])
+
+def _same_file(a, b) -> bool:
+    try: return os.path.samefile(a, b)
+    except OSError: return False
+
+def load_saliency(cfg:TrainConfig, progress:bool=True) -> tuple: # (model, layer names, dict(source=..., rule=...))
+    "The LayerCAM model of a CutSwap run, its five layer names, and where it came from."
+    rule_ck = saliency_run_config(cfg).run_dir/'final.pth'
+    if cfg.saliency == 'warmup':
+        weights, rule = str(ensure_trained(saliency_run_config(cfg), progress)), 'cutpaste-run'
+    elif cfg.saliency in ('imagenet', 'random'): weights, rule = cfg.saliency, cfg.saliency
+    else: weights, rule = str(cfg.saliency), ('cutpaste-run' if _same_file(cfg.saliency, rule_ck) else 'file')
+    if progress and rule == 'cutpaste-run': print(f"Offline rule: LayerCAM from the CutPaste run {weights}")
+    model, layers = build_saliency_model(weights)
+    source = 'imagenet:VGG16_Weights.IMAGENET1K_V1' if weights == 'imagenet' else weights
+    return model, layers, dict(source=source, rule=rule)
+
+# %% ../nbs/04_train.ipynb #c022
+def load_training_images(cfg:TrainConfig, progress:bool=True) -> tuple: # ((N,3,crop,crop) images on the CPU, images per category)
+    "The normal training images of every category in `cfg`'s scope, stacked."
+    parts = [load_tensors(load_dataset(cfg.root, c, 'train', cfg.size, cfg.crop, resize=cfg.resize), progress=progress)['image'] for c in cfg.categories]
+    return (parts[0] if len(parts) == 1 else torch.cat(parts)), [len(p) for p in parts]
+
+# %% ../nbs/04_train.ipynb #c023
+def training_candidates(cfg:TrainConfig, images:torch.Tensor, counts:list, # from `load_training_images`
+                        sal_model:nn.Module, sal_layers:list, # from `load_saliency`
+                        device=None, progress:bool=True,
+                        rank:int=0, world:int=1, # under torchrun: rank 0 computes (and caches), the others then read the cache
+                       ) -> torch.Tensor: # bool (N, len(levels), H, W) on the CPU
+    "Anchor candidates of the chosen saliency layers, per category, from (or into) `OUT/<category>/cache`."
+    layers = [sal_layers[l] for l in cfg.levels]
+    if world > 1 and rank != 0: dist.barrier()
+    parts, start = [], 0
+    for cat, n in zip(cfg.categories, counts):
+        parts.append(compute_candidates(images[start:start + n], sal_model, layers, k=cfg.k, mode=cfg.cluster, strategy=cfg.strategy,
+                                        topk=cfg.topk, cache_dir=Path(cfg.out)/cat/'cache', device=device, progress=progress,
+                                        seed=cfg.seed))
+        start += n
+    if world > 1 and rank == 0: dist.barrier()
+    return parts[0] if len(parts) == 1 else torch.cat(parts)
+
+# %% ../nbs/04_train.ipynb #c027
 def class_weights(n_levels:int, balance:str='weight', device=None) -> torch.Tensor|None:
     "Cross-entropy class weights that balance the three classes (None when the batch is already balanced)."
     return torch.tensor([float(n_levels), 1., 1.], device=device) if balance == 'weight' else None
 
+# %% ../nbs/04_train.ipynb #c029
 def build_batch(images:torch.Tensor, # (B,3,H,W) normal images, normalised, on the training device
                 candidates:torch.Tensor|None, # (B,L,H,W) bool saliency candidates (CutSwap), None for CutPaste
                 method:str='cutswap', # 'cutswap' or 'cutpaste'
@@ -190,7 +212,50 @@ def build_batch(images:torch.Tensor, # (B,3,H,W) normal images, normalised, on t
     y = torch.tensor([0, 1, 2], device=images.device).repeat_interleave(torch.tensor([n_pos, B * Ls, B * Ls], device=images.device))
     return x, y, Ls
 
-# %% ../nbs/04_train.ipynb #c020
+# %% ../nbs/04_train.ipynb #c035
+def class_counts(logits:torch.Tensor, y:torch.Tensor, n_classes:int=3) -> torch.Tensor:
+    "(correct_0, total_0, correct_1, total_1, ...) as a float device tensor: additive over batches."
+    onehot = F.one_hot(y, n_classes)
+    correct = (onehot * (logits.argmax(1) == y)[:, None]).sum(0)
+    return torch.stack([correct, onehot.sum(0)], 1).flatten().float()
+
+def class_recalls(counts:torch.Tensor) -> torch.Tensor:
+    "Per-class recall from `class_counts` (a class absent from the batch counts 0)."
+    return counts[..., 0::2] / counts[..., 1::2].clamp(min=1)
+
+def balanced_accuracy(logits:torch.Tensor, y:torch.Tensor, n_classes:int=3) -> torch.Tensor:
+    "Mean per-class recall (chance: 1/n_classes), as a device tensor."
+    return class_recalls(class_counts(logits, y, n_classes)).mean()
+
+# %% ../nbs/04_train.ipynb #c038
+def _forward_backward(net, x, y, weights, amp, scale) -> torch.Tensor:
+    if amp: x = x.contiguous(memory_format=torch.channels_last)
+    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=amp):
+        logits = net(x)
+    loss = F.cross_entropy(logits.float(), y, weight=weights)
+    (loss if scale == 1 else loss * scale).backward()
+    return loss.detach(), class_counts(logits.detach(), y)
+
+def train_step(net:nn.Module, opt:torch.optim.Optimizer,
+               batches, # micro-batches (x, y, share): a list, or anything with len() and [i] (built on demand)
+               weights:torch.Tensor|None=None, # cross-entropy class weights
+               amp:bool=False, # bf16 autocast and channels_last (CUDA)
+               world:int=1, # processes averaging gradients (DistributedDataParallel)
+              ) -> torch.Tensor: # (1 + 2·3,): loss, then `class_counts`; on the device (no synchronisation)
+    "One SGD step of the 3-way classifier over the micro-batches of one step."
+    opt.zero_grad(set_to_none=True)
+    stats = None
+    for j in range(len(batches)):
+        x, y, share = batches[j]
+        last = j == len(batches) - 1
+        with (net.no_sync() if hasattr(net, 'no_sync') and not last else nullcontext()):   # DDP: reduce once, after the last
+            loss, counts = _forward_backward(net, x, y, weights, amp, share * world)
+        s = torch.cat([(loss * share).view(1), counts])
+        stats = s if stats is None else stats + s
+    opt.step()
+    return stats
+
+# %% ../nbs/04_train.ipynb #c043
 def steps_per_epoch(n_images:int, batch_size:int) -> int: return math.ceil(n_images / min(batch_size, n_images))
 
 def epoch_order(n_images:int, # training images
@@ -202,7 +267,13 @@ def epoch_order(n_images:int, # training images
     reps = math.ceil(steps * b / n_images)
     return torch.cat([torch.randperm(n_images, generator=g) for _ in range(reps)])[:steps * b].view(steps, b)
 
-# %% ../nbs/04_train.ipynb #c023
+# %% ../nbs/04_train.ipynb #c046
+def make_optimizer(net:nn.Module, cfg:TrainConfig, total_steps:int) -> tuple: # (SGD, CosineAnnealingLR)
+    "The optimiser and learning-rate schedule of a run."
+    opt = torch.optim.SGD(net.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    return opt, torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total_steps)
+
+# %% ../nbs/04_train.ipynb #c049
 def get_rng_states(aug_gen:torch.Generator, device:torch.device) -> dict:
     "Every random state of a run, as tensors and plain types."
     np_state = np.random.get_state()
@@ -221,68 +292,317 @@ def set_rng_states(st:dict, aug_gen:torch.Generator, device:torch.device):
     n = st['numpy']; np.random.set_state((n['name'], n['keys'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['cached_gaussian']))
     if device.type == 'cuda' and 'cuda' in st: torch.cuda.set_rng_state(st['cuda'], device)
 
-# %% ../nbs/04_train.ipynb #c024
-def _umask_chmod(path):
-    "Give a `mkstemp` file (created 0600) the permissions of an ordinary new file."
-    um = os.umask(0); os.umask(um); os.chmod(path, 0o666 & ~um)
-
-def save_atomic(obj, path) -> Path:
-    "`torch.save` to a temporary file in the same folder, then `os.replace`: a reader never sees a partial file."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)
-    try:
-        torch.save(obj, tmp); _umask_chmod(tmp); os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
-    return path
-
-def write_json_atomic(obj, path) -> Path:
-    "JSON through a temporary file in the same folder and `os.replace`: a reader sees the old or the new file, never half of one."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w') as f: json.dump(obj, f, indent=1, default=str); f.flush(); os.fsync(f.fileno())
-        _umask_chmod(tmp); os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
-    return path
-
+# %% ../nbs/04_train.ipynb #c050
 def load_checkpoint(path) -> dict:
-    "A training checkpoint, read with `weights_only=True`."
+    "A training checkpoint (last.pth or final.pth, of this or an earlier version), read with `weights_only=True`."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"Checkpoint not found: {path}")
     try: return torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e: raise TrainConfigError(f"Cannot read checkpoint {path}: {e}") from e
+    except Exception as e: raise ConfigError(f"Cannot read checkpoint {path}: {e}") from e
 
-# %% ../nbs/04_train.ipynb #c027
+# %% ../nbs/04_train.ipynb #c053
+_ALONE = ContextVar('cutswap_train_alone', default=False)
+
+@contextmanager
+def single_process():
+    "Within this block `train` runs in this process alone, whatever torchrun's environment says (the benchmark gives whole jobs to ranks)."
+    token = _ALONE.set(True)
+    try: yield
+    finally: _ALONE.reset(token)
+
+def dist_info() -> tuple: # (rank, local_rank, world_size)
+    "This process's place under torchrun (from its environment, or the initialised process group); (0, 0, 1) alone."
+    if _ALONE.get(): return 0, 0, 1
+    if dist.is_available() and dist.is_initialized(): return dist.get_rank(), int(os.environ.get('LOCAL_RANK', 0)), dist.get_world_size()
+    e = os.environ
+    return int(e.get('RANK', 0)), int(e.get('LOCAL_RANK', 0)), int(e.get('WORLD_SIZE', 1))
+
+def run_device(cfg:TrainConfig) -> torch.device:
+    "The training device: `cfg.device` (CUDA when available by default); under torchrun, CUDA means cuda:LOCAL_RANK."
+    dev = resolve_device(cfg.device)
+    _, local, world = dist_info()
+    return torch.device('cuda', local) if dev.type == 'cuda' and world > 1 and dev.index is None else dev
+
+def init_distributed(device:torch.device) -> tuple: # (rank, world_size)
+    "Join torchrun's process group (nccl on CUDA, gloo on CPU) if there is one and it is not joined yet."
+    rank, _, world = dist_info()
+    if world > 1 and not dist.is_initialized():
+        if device.type == 'cuda': torch.cuda.set_device(device)
+        dist.init_process_group('nccl' if device.type == 'cuda' else 'gloo')
+    return rank, world
+
+# %% ../nbs/04_train.ipynb #c056
+def step_chunks(idx:torch.Tensor, # the step's image indices
+                n_chunks:int) -> tuple: # `n_chunks` index tensors, sizes differing by at most one
+    "The chunks of one step: `world × accum` groups of the step's normal images."
+    return torch.tensor_split(idx, n_chunks)
+
+def chunk_generator(seed:int, step:int, chunk:int, device) -> torch.Generator:
+    "The augmentation generator of one chunk of one step: the same in whichever process builds it."
+    s = np.random.SeedSequence([seed % 2**32, step, chunk]).generate_state(1, np.uint64)[0]
+    return torch.Generator(device=device).manual_seed(int(s) >> 1)
+
+# %% ../nbs/04_train.ipynb #c059
+HISTORY_COLUMNS = ('epoch', 'step', 'loss', 'acc', 'acc_normal', 'acc_cutswap', 'acc_scar', 'lr', 'seconds')
+STEP_KEYS = HISTORY_COLUMNS[2:]                # per-step lists of a run's `history` dict
+
+def empty_history() -> dict:
+    "A run's history before its first step: per-step lists, and per-epoch means `epoch_loss`, `epoch_acc`."
+    return {k: [] for k in STEP_KEYS + ('epoch_loss', 'epoch_acc')}
+
+def history_rows(history:dict, # a run's history (of this version, or the older one without per-class recalls)
+                 steps_per_epoch:int|None=None, # default: steps / completed epochs
+                ) -> list: # one dict per step, keys `HISTORY_COLUMNS` (None where the history lacks a value)
+    "The rows of `history.csv` for a history dict."
+    n = len(history['loss']); ne = len(history.get('epoch_loss', []))
+    spe = steps_per_epoch or (n // ne if ne else n) or 1
+    cols = {k: history[k] if len(history.get(k) or []) == n else [None] * n for k in STEP_KEYS}
+    return [dict(epoch=i // spe + 1, step=i + 1, **{k: cols[k][i] for k in STEP_KEYS}) for i in range(n)]
+
+# %% ../nbs/04_train.ipynb #c060
+def csv_text(rows:list, header:bool=False) -> str:
+    "Rows (dicts keyed by `HISTORY_COLUMNS`) as CSV text, optionally with the header line."
+    f = io.StringIO()
+    w = csv.DictWriter(f, HISTORY_COLUMNS, lineterminator='\n')
+    if header: w.writeheader()
+    w.writerows({k: ('' if r.get(k) is None else r[k]) for k in HISTORY_COLUMNS} for r in rows)
+    return f.getvalue()
+
+def write_history_csv(history:dict, # `train(...)['history']`, or the `history` of any checkpoint, old or new
+                      path, # the CSV file (written atomically)
+                      steps_per_epoch:int|None=None, # default: steps / completed epochs
+                     ) -> Path:
+    "Write a run's whole history as `history.csv` (columns `HISTORY_COLUMNS`; empty where an old history has no value)."
+    return write_text_atomic(csv_text(history_rows(history, steps_per_epoch), header=True), path)
+
+# %% ../nbs/04_train.ipynb #c064
+def plot_history(history:dict, # `train(...)['history']`
+                 title:str|None=None):
+    "Loss and 3-way (balanced) accuracy per step, with per-epoch means and per-class recalls; returns the figure."
+    import matplotlib.pyplot as plt
+    fig, axs = plt.subplots(1, 2, figsize=(9, 3))
+    n = len(history['loss']); ne = len(history['epoch_loss']); steps = range(1, n + 1)
+    ep_x = [(e + 1) * max(1, n // ne) for e in range(ne)] if ne else []
+    for ax, key, ekey, name in [(axs[0], 'loss', 'epoch_loss', 'loss (weighted CE)'), (axs[1], 'acc', 'epoch_acc', '3-way accuracy')]:
+        ax.plot(steps, history[key], color='tab:blue', alpha=0.35, lw=1, label='step')
+        if ne: ax.plot(ep_x, history[ekey], 'o-', color='tab:blue', ms=3, label='epoch mean')
+        ax.set_xlabel('step'); ax.set_title(name, fontsize=10); ax.grid(alpha=0.3)
+    for k, c in (('acc_normal', 'tab:green'), ('acc_cutswap', 'tab:orange'), ('acc_scar', 'tab:red')):
+        v = history.get(k) or []
+        if len(v) == n and None not in v: axs[1].plot(steps, v, color=c, alpha=0.5, lw=0.8, label=k.replace('acc_', 'recall '))
+    axs[1].axhline(1 / 3, color='gray', ls='--', lw=1, label='chance'); axs[1].set_ylim(0, 1.02); axs[1].legend(fontsize=7)
+    if title: fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/04_train.ipynb #c066
+def tb_writer(log_dir):
+    "A TensorBoard `SummaryWriter` for `log_dir`, or None when the `tensorboard` package is not installed."
+    try: from torch.utils.tensorboard import SummaryWriter
+    except ImportError: return None
+    return SummaryWriter(str(log_dir))
+
+def log_tensorboard(writer, rows:list):
+    "Add the scalars of `rows` (history rows) to `writer` (a no-op for None)."
+    if writer is None: return
+    for r in rows:
+        for k in STEP_KEYS[:-1]:
+            if r[k] is not None: writer.add_scalar(f'train/{k}', r[k], r['step'])
+    writer.flush()
+
+# %% ../nbs/04_train.ipynb #c069
 def protocol_name(cfg:TrainConfig) -> str:
     "'paper', 'offline' or 'custom' (see above)."
     if cfg.pretrained in ('none', 'random'): return 'offline'
     if cfg.pretrained == 'imagenet' and (cfg.method == 'cutpaste' or cfg.saliency == 'imagenet'): return 'paper'
     return 'custom'
 
-def device_name(device:torch.device) -> str:
-    if device.type == 'cuda': return f"cuda ({torch.cuda.get_device_name(device)})"
-    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
-
-def run_metadata(cfg:TrainConfig, device:torch.device, saliency_source:str|None, n_train:int) -> dict:
+def run_metadata(cfg:TrainConfig, device:torch.device,
+                 saliency:dict|None, # `load_saliency`'s source and rule (None for CutPaste)
+                 counts:list, # training images per category
+                 world:int=1) -> dict:
     "What a reader of a checkpoint needs to know about how it was made."
-    import torchvision, cutswap_nb
+    n, Ls = sum(counts), len(cfg.levels); B = min(cfg.batch_size, n)
+    per_image = 3 * Ls if cfg.balance == 'replicate' else 1 + 2 * Ls
     return dict(protocol=protocol_name(cfg), method=cfg.method, pretrained=str(cfg.pretrained),
-                saliency=saliency_source if cfg.method == 'cutswap' else None, seed=cfg.seed,
-                device=device_name(device), amp_bf16=bool(cfg.amp and device.type == 'cuda'),
-                torch=str(torch.__version__), torchvision=str(torchvision.__version__), cutswap_nb=str(cutswap_nb.__version__),
-                python=platform.python_version(), n_train=n_train, batch=min(cfg.batch_size, n_train),
-                steps_per_epoch=steps_per_epoch(n_train, cfg.batch_size), balance=cfg.balance,
+                saliency=saliency['source'] if saliency else None, saliency_rule=saliency['rule'] if saliency else None,
+                seed=cfg.seed, device=device_name(device), amp_bf16=bool(cfg.amp and device.type == 'cuda'),
+                **{k: str(v) for k, v in versions().items()},
+                categories=dict(zip(cfg.categories, counts)), n_train=n, batch=B, images_per_step=B * per_image,
+                accum=cfg.accum, world_size=world, steps_per_epoch=steps_per_epoch(n, cfg.batch_size), balance=cfg.balance,
                 started=time.strftime('%Y-%m-%d %H:%M:%S'))
 
-# %% ../nbs/04_train.ipynb #c029
+# %% ../nbs/04_train.ipynb #c072
+@dataclass
+class Run:
+    "The state of a training run: made by `setup_run`, advanced by `train_epoch`, written by `save_checkpoint`."
+    cfg: TrainConfig
+    device: torch.device
+    model: nn.Module                     # the CutSwapNet being trained
+    opt: torch.optim.Optimizer
+    sched: object                        # the cosine schedule
+    images: torch.Tensor                 # (N,3,H,W) normal training images, on the device
+    candidates: torch.Tensor|None        # (N,L,H,W) bool anchor candidates (CutSwap), on the device
+    aug_gen: torch.Generator             # the augmentation generator (used when a step is one chunk)
+    meta: dict
+    history: dict = field(default_factory=empty_history)
+    step: int = 0                        # optimiser steps done
+    rank: int = 0                        # this process, of `world` (torchrun)
+    world: int = 1
+    net: nn.Module|None = None           # what a step calls: `model`, or its DistributedDataParallel wrapper
+    train_s0: float = 0.                 # training seconds before this process started
+    t0: float = field(default_factory=time.perf_counter)
+    tb: object = None                    # TensorBoard writer (rank 0, when installed)
+
+    def __post_init__(self):
+        if self.net is None: self.net = self.model
+    @property
+    def spe(self) -> int: return steps_per_epoch(len(self.images), self.cfg.batch_size)
+    @property
+    def total(self) -> int: return self.cfg.epochs * self.spe
+    @property
+    def amp(self) -> bool: return bool(self.cfg.amp and self.device.type == 'cuda')
+    @property
+    def weights(self): return class_weights(len(self.cfg.levels), self.cfg.balance, self.device)
+    def seconds(self) -> float: return self.train_s0 + time.perf_counter() - self.t0
+
+# %% ../nbs/04_train.ipynb #c074
+class MicroBatches:
+    "The micro-batches `(x, y, share)` of one step that this process runs, built on demand."
+    def __init__(self, run:Run, idx:torch.Tensor, step:int):
+        self.run, self.step, self.n = run, step, len(idx)
+        self.chunks = step_chunks(idx, run.world * run.cfg.accum)
+        self.mine = range(run.rank * run.cfg.accum, (run.rank + 1) * run.cfg.accum)
+    def __len__(self): return len(self.mine)
+    def __getitem__(self, j):
+        run, cfg, c = self.run, self.run.cfg, self.mine[j]
+        ix = self.chunks[c]
+        gen = run.aug_gen if len(self.chunks) == 1 else chunk_generator(cfg.seed, self.step, c, run.device)
+        with torch.no_grad():
+            x, y, _ = build_batch(run.images[ix], None if run.candidates is None else run.candidates[ix], cfg.method,
+                                  None if cfg.method == 'cutswap' else cfg.levels, cfg.balance, cfg.jitter, cfg.patch_rule, gen)
+        return x, y, len(ix) / self.n
+
+# %% ../nbs/04_train.ipynb #c076
+def restore_run(run:Run, ck:dict):
+    "Put a last.pth's model, optimiser, schedule, random states, step and history back into `run`."
+    run.model.load_state_dict(ck['model']); run.opt.load_state_dict(ck['optimizer']); run.sched.load_state_dict(ck['scheduler'])
+    set_rng_states(ck['rng'], run.aug_gen, run.device)
+    run.step, run.history = ck['step'], ck['history']
+    for k in empty_history(): run.history.setdefault(k, [None] * len(run.history['loss']))   # a history of an earlier version
+    m = ck['meta']
+    run.meta.update(resumed=m.get('resumed', []) + [dict(step=run.step, at=time.strftime('%Y-%m-%d %H:%M:%S'))],
+                    started=m.get('started', run.meta['started']))
+    run.train_s0 = m.get('train_s', 0.)
+
+def _wrap_ddp(run:Run):
+    if run.world > 1:
+        run.net = nn.parallel.DistributedDataParallel(run.model, device_ids=[run.device.index] if run.device.type == 'cuda' else None)
+
+# %% ../nbs/04_train.ipynb #c077
+def setup_run(cfg:TrainConfig, # checked settings (`check_config`)
+              ck:dict|None=None, # a last.pth to resume from
+              progress:bool=True) -> Run:
+    "Set-up: network, saliency candidates, images on the device, optimiser and schedule (restored from `ck`)."
+    device = run_device(cfg)
+    rank, world = init_distributed(device)
+    net = build_cutswap_net('random' if (ck is not None or cfg.pretrained in ('none', 'random')) else cfg.pretrained, cfg.seed)
+    sal = load_saliency(cfg, progress) if cfg.method == 'cutswap' else None
+    images, counts = load_training_images(cfg, progress and rank == 0)
+    if world * cfg.accum > min(cfg.batch_size, len(images)):
+        raise ConfigError(f"{world} processes x accum {cfg.accum} micro-batches exceed the {min(cfg.batch_size, len(images))} "
+                          "normal images of a step: lower --accum or the number of processes")
+    cands = None if sal is None else training_candidates(cfg, images, counts, sal[0], sal[1], device, progress and rank == 0,
+                                                         rank, world).to(device)
+    model = net.to(device).train()
+    if cfg.amp and device.type == 'cuda': model = model.to(memory_format=torch.channels_last)
+    opt, sched = make_optimizer(model, cfg, cfg.epochs * steps_per_epoch(len(images), cfg.batch_size))
+    run = Run(cfg, device, model, opt, sched, images.to(device), cands, torch.Generator(device=device).manual_seed(cfg.seed),
+              run_metadata(cfg, device, sal and sal[2], counts, world), rank=rank, world=world)
+    if ck is not None: restore_run(run, ck)
+    _wrap_ddp(run)
+    return run
+
+# %% ../nbs/04_train.ipynb #c079
+def record_steps(run:Run, stats:list, lrs:list, secs:list) -> list: # the new history rows
+    "Add the steps just run to `run.history`: one device-to-host copy per epoch, statistics summed over processes."
+    if not stats: return []
+    st = torch.stack(stats)
+    if run.world > 1: dist.all_reduce(st)
+    st = st.double().cpu(); rec = class_recalls(st[:, 1:])
+    first = run.step - len(stats)
+    rows = [dict(epoch=(first + i) // run.spe + 1, step=first + i + 1, loss=float(st[i, 0]), acc=float(rec[i].mean()),
+                 acc_normal=float(rec[i, 0]), acc_cutswap=float(rec[i, 1]), acc_scar=float(rec[i, 2]), lr=lrs[i], seconds=secs[i])
+            for i in range(len(stats))]
+    for r in rows:
+        for k in STEP_KEYS: run.history[k].append(r[k])
+    return rows
+
+# %% ../nbs/04_train.ipynb #c080
+def train_epoch(run:Run, epoch:int, # 0-based
+                stop=lambda: False, # asked after each step: True ends the epoch early
+                bar=None, # fastprogress master bar (progress shown when given)
+               ) -> list: # the epoch's history rows
+    "One epoch (or what is left of it after a resume): the steps, then the history rows, appended to `history.csv`."
+    from fastprogress.fastprogress import progress_bar
+    order = epoch_order(len(run.images), run.cfg.batch_size, run.cfg.seed, epoch)
+    stats, lrs, secs = [], [], []
+    steps = range(run.step - epoch * run.spe, run.spe)
+    for i in (progress_bar(steps, parent=bar) if bar is not None else steps):
+        lrs.append(run.opt.param_groups[0]['lr'])      # the rate this step uses
+        stats.append(train_step(run.net, run.opt, MicroBatches(run, order[i].to(run.device), run.step), run.weights, run.amp, run.world))
+        run.sched.step(); run.step += 1; secs.append(run.seconds())
+        if bar is not None and (i % 5 == 4 or i == run.spe - 1):
+            l, a = stats[-1][0].item(), class_recalls(stats[-1][1:]).mean().item(); bar.child.comment = f'loss {l:.3f} acc {a:.3f}'
+        if stop(): break
+    rows = record_steps(run, stats, lrs, secs)
+    if run.rank == 0 and rows:
+        append_text_durable(run.cfg.run_dir/'history.csv', csv_text(rows)); log_tensorboard(run.tb, rows)
+    return rows
+
+# %% ../nbs/04_train.ipynb #c082
+def save_checkpoint(run:Run, name:str='last.pth', complete:bool=False) -> Path:
+    "Write `name` (last.pth: resumable state; final.pth: weights, config, meta, history) and run.json; process 0 only."
+    path = run.cfg.run_dir/name
+    if run.rank != 0: return path
+    run.meta['train_s'] = run.seconds()
+    state = dict(model={k: v.detach().cpu().contiguous() for k, v in run.model.state_dict().items()}, config=run.cfg.to_dict(),
+                 meta=run.meta, epoch=run.step // run.spe, step=run.step, history=run.history, complete=complete)
+    if not complete:
+        state.update(optimizer=run.opt.state_dict(), scheduler=run.sched.state_dict(), rng=get_rng_states(run.aug_gen, run.device))
+    save_atomic(state, path)
+    h = run.history
+    write_json_atomic(dict(checkpoint=str(path), config=run.cfg.to_dict(), meta=run.meta, epoch=run.step // run.spe, step=run.step,
+                           total_steps=run.total, complete=complete, final_loss=(h['epoch_loss'] or [None])[-1],
+                           final_acc=(h['epoch_acc'] or [None])[-1]), run.cfg.run_dir/'run.json')
+    return path
+
+# %% ../nbs/04_train.ipynb #c083
+def run_result(run_dir, path, history, meta, model) -> dict:
+    "What `train` returns."
+    return dict(checkpoint=Path(path), history=history, meta=meta, model=model.eval(), run_dir=Path(run_dir))
+
+def finish_run(run:Run) -> dict:
+    "The end of a run: final.pth, last.pth deleted, history.png; the trained model in eval mode."
+    run.meta['finished'] = time.strftime('%Y-%m-%d %H:%M:%S')
+    path = save_checkpoint(run, 'final.pth', complete=True)
+    if run.rank == 0:
+        (run.cfg.run_dir/'last.pth').unlink(missing_ok=True)
+        import matplotlib.pyplot as plt
+        fig = plot_history(run.history, f'{run.cfg.method} on {run.cfg.scope}, seed {run.cfg.seed}')
+        fig.savefig(run.cfg.run_dir/'history.png', dpi=80); plt.close(fig)
+        if run.tb is not None: run.tb.close()
+    if run.world > 1: dist.barrier()      # the others may read final.pth next (e.g. as a saliency model)
+    return run_result(run.cfg.run_dir, path, run.history, run.meta, run.model)
+
+# %% ../nbs/04_train.ipynb #c085
 class DeferInterrupt:
     "Ctrl-C during a training step takes effect at the end of the step (so the checkpoint is consistent); a second Ctrl-C stops at once."
+    def __init__(self, enabled:bool=True): self.enabled = enabled
     def __enter__(self):
         import signal, threading
         self.hit, self._old = False, None
-        if threading.current_thread() is threading.main_thread():
+        if self.enabled and threading.current_thread() is threading.main_thread():
             self._old = signal.signal(signal.SIGINT, self._handler)
         return self
     def _handler(self, signum, frame):
@@ -292,250 +612,127 @@ class DeferInterrupt:
         import signal
         if self._old is not None: signal.signal(signal.SIGINT, self._old)
 
-def _load_saliency(cfg, resume, progress):
-    "The saliency model, its layer names and a description of where its weights came from."
-    src = cfg.saliency
-    if src == 'warmup':
-        wcfg = warmup_config(cfg)
-        done = wcfg.run_dir/'final.pth'
-        if done.is_file() and not _config_diff(load_checkpoint(done).get('config', {}), wcfg.to_dict()):
-            print(f"Offline protocol: reusing the CutPaste warm-up {done}")
-        else:
-            print(f"Offline protocol: CutPaste warm-up of {wcfg.epochs} epochs -> {done}")
-            done = train(wcfg, resume=resume, progress=progress)['checkpoint']
-        src = str(done)
-        model, layers = build_saliency_model(src)
-        return model, layers, f"warmup:{src}"
-    model, layers = build_saliency_model(src)
-    return model, layers, ('imagenet:VGG16_Weights.IMAGENET1K_V1' if src == 'imagenet' else src)
-
-def warmup_config(cfg:TrainConfig) -> TrainConfig:
-    "The CutPaste warm-up run whose checkpoint is the saliency model of an offline CutSwap run."
-    return replace(cfg, method='cutpaste', saliency='none', epochs=cfg.warmup_epochs or max(1, cfg.epochs // 4),
-                   warmup_epochs=None, run_name=f'{cfg.run_name or cfg.method}-warmup')
-
+# %% ../nbs/04_train.ipynb #c089
 def _config_diff(saved:dict, now:dict) -> list:
-    "Settings (other than where and how the run executes) that differ between a checkpoint and now."
-    return [k for k in now if k not in RESUME_FREE and saved.get(k) != now[k]]
+    "Settings (other than where and how the run executes) that differ between a checkpoint and now; a setting newer than the checkpoint counts as its default."
+    defaults = TrainConfig(root='', category='').to_dict()
+    return [k for k in now if k not in RESUME_FREE and saved.get(k, defaults.get(k)) != now[k]]
 
 def _resume_state(cfg, resume):
     "The checkpoint to resume from (or None), after checking it was written with the same settings."
-    run_dir = cfg.run_dir
     if not resume: return None
-    for name in ('final.pth', 'last.pth'):
-        if (run_dir/name).is_file(): break
-    else:
-        print(f"No checkpoint in {run_dir}: starting a new run"); return None
-    ck = load_checkpoint(run_dir/name)
+    path = next((cfg.run_dir/n for n in ('final.pth', 'last.pth') if (cfg.run_dir/n).is_file()), None)
+    if path is None: print(f"No checkpoint in {cfg.run_dir}: starting a new run"); return None
+    ck = load_checkpoint(path)
     saved, now = ck.get('config', {}), cfg.to_dict()
     diff = _config_diff(saved, now)
     if diff:
-        raise TrainConfigError(f"Cannot resume from {run_dir/name}: it was written with other settings ("
-                               + ', '.join(f"{k}: {saved.get(k)!r} there, {now[k]!r} now" for k in diff)
-                               + "); use the same settings, or another --out")
+        raise ConfigError(f"Cannot resume from {path}: it was written with other settings ("
+                          + ', '.join(f"{k}: {saved.get(k)!r} there, {now[k]!r} now" for k in diff)
+                          + "); use the same settings, or another --out")
     return ck
 
-def balanced_accuracy(logits:torch.Tensor, y:torch.Tensor, n_classes:int=3) -> torch.Tensor:
-    "Mean per-class recall (chance: 1/n_classes), as a device tensor."
-    pred = logits.argmax(1)
-    rec = [((pred == y) & (y == c)).sum() / (y == c).sum().clamp(min=1) for c in range(n_classes)]
-    return torch.stack(rec).mean()
+# %% ../nbs/04_train.ipynb #c092
+def _start_history(run:Run):
+    "history.csv from the run's history (header only for a new run: no row twice after a resume); TensorBoard on process 0."
+    if run.rank != 0: return
+    write_history_csv(run.history, run.cfg.run_dir/'history.csv', run.spe)
+    run.tb = tb_writer(run.cfg.run_dir/'tensorboard')
 
-def train_step(net:nn.Module, opt:torch.optim.Optimizer,
-               x:torch.Tensor, y:torch.Tensor, # a built batch and its labels
-               weights:torch.Tensor|None=None, # cross-entropy class weights
-               amp:bool=False, # bf16 autocast and channels_last (CUDA)
-              ) -> torch.Tensor: # (loss, balanced accuracy), on the device (no synchronisation)
-    "One SGD step of the 3-way classifier."
-    if amp: x = x.contiguous(memory_format=torch.channels_last)
-    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=amp):
-        logits = net(x)
-    loss = F.cross_entropy(logits.float(), y, weight=weights)
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    opt.step()
-    return torch.stack([loss.detach(), balanced_accuracy(logits.detach(), y)])
+def _end_of_epoch(run:Run, epoch:int, bar=None):
+    "Epoch means into the history, a progress line, and last.pth every `save_every` epochs."
+    h, spe = run.history, run.spe
+    h['epoch_loss'].append(float(np.mean(h['loss'][-spe:]))); h['epoch_acc'].append(float(np.mean(h['acc'][-spe:])))
+    if bar is not None:
+        bar.main_bar.comment = f"loss {h['epoch_loss'][-1]:.3f} acc {h['epoch_acc'][-1]:.3f}"
+        bar.write(f"epoch {epoch + 1}/{run.cfg.epochs}: loss {h['epoch_loss'][-1]:.4f}, 3-way accuracy {h['epoch_acc'][-1]:.3f}, "
+                  f"lr {h['lr'][-1]:.4g}, {run.seconds():.0f} s")
+    if (epoch + 1) % run.cfg.save_every == 0 and run.step < run.total: save_checkpoint(run, 'last.pth')
 
-# %% ../nbs/04_train.ipynb #c030
+def _finished(cfg, ck) -> dict:
+    print(f"{cfg.run_dir/'final.pth'} is complete ({ck['epoch']} epochs); nothing to resume")
+    if dist_info()[0] == 0 and not (cfg.run_dir/'history.csv').is_file():
+        write_history_csv(ck['history'], cfg.run_dir/'history.csv', ck['meta'].get('steps_per_epoch'))
+    net = build_cutswap_net('random', cfg.seed); net.load_state_dict(ck['model'])
+    return run_result(cfg.run_dir, cfg.run_dir/'final.pth', ck['history'], ck['meta'], net)
+
+# %% ../nbs/04_train.ipynb #c094
 def train(cfg:TrainConfig, # the run's settings
-          resume:bool=False, # continue OUT/<category>/<method>/last.pth (same settings required)
+          resume:bool=False, # continue OUT/<scope>/<method>/last.pth (same settings required)
           stop_after:int|None=None, # stop after this many steps in all (writing last.pth, as an interruption)
           progress:bool=True, # fastprogress bars
          ) -> dict: # checkpoint (Path), history, meta, model (the trained CutSwapNet, eval mode), run_dir
     "Self-supervised 3-way training of a `CutSwapNet` with CutSwap (or CutPaste) negatives."
-    from fastprogress.fastprogress import master_bar, progress_bar
+    from fastprogress.fastprogress import master_bar
     cfg = check_config(cfg)
     ck = _resume_state(cfg, resume)
-    run_dir = cfg.run_dir
-    device = torch.device(cfg.device) if cfg.device else default_device()
-    if ck is not None and ck.get('complete'):
-        print(f"{run_dir/'final.pth'} is complete ({ck['epoch']} epochs); nothing to resume")
-        net = build_cutswap_net('random', cfg.seed); net.load_state_dict(ck['model'])
-        return dict(checkpoint=run_dir/'final.pth', history=ck['history'], meta=ck['meta'], model=net.eval(), run_dir=run_dir)
-    # weights first (fast failure), then data
-    net = build_cutswap_net('random' if (ck is not None or cfg.pretrained in ('none', 'random')) else cfg.pretrained, cfg.seed)
-    sal_model = sal_layers = sal_src = None
-    if cfg.method == 'cutswap': sal_model, sal_layers, sal_src = _load_saliency(cfg, resume, progress)
-    ds = load_dataset(cfg.root, cfg.category, 'train', cfg.size, cfg.crop)
-    images = load_tensors(ds, progress=progress)['image']
-    n = len(images)
-    candidates = None
-    if cfg.method == 'cutswap':
-        layers = [sal_layers[l] for l in cfg.levels]
-        candidates = compute_candidates(images, sal_model, layers, k=cfg.k, mode=cfg.cluster, strategy=cfg.strategy,
-                                        topk=cfg.topk, cache_dir=Path(cfg.out)/cfg.category/'cache', device=device,
-                                        progress=progress, seed=cfg.seed).to(device)
-        del sal_model
-    images = images.to(device)
-    # model, optimiser, schedule
-    use_amp = cfg.amp and device.type == 'cuda'
-    net = net.to(device)
-    if use_amp: net = net.to(memory_format=torch.channels_last)
-    spe = steps_per_epoch(n, cfg.batch_size); total = cfg.epochs * spe
-    opt = torch.optim.SGD(net.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)
-    aug_gen = torch.Generator(device=device).manual_seed(cfg.seed)
-    meta = run_metadata(cfg, device, sal_src, n)
-    history = dict(loss=[], acc=[], lr=[], epoch_loss=[], epoch_acc=[])
-    step = 0
-    if ck is not None:
-        net.load_state_dict(ck['model']); opt.load_state_dict(ck['optimizer']); sched.load_state_dict(ck['scheduler'])
-        set_rng_states(ck['rng'], aug_gen, device)
-        history, step = ck['history'], ck['step']
-        meta['resumed'] = ck['meta'].get('resumed', []) + [dict(step=step, at=time.strftime('%Y-%m-%d %H:%M:%S'))]
-        meta['started'] = ck['meta'].get('started', meta['started']); meta['train_s'] = ck['meta'].get('train_s', 0.)
-        print(f"Resuming {run_dir/'last.pth'} at step {step} of {total} (epoch {step // spe})")
-    n_levels = len(cfg.levels)
-    weights = class_weights(n_levels, cfg.balance, device)
-    levels = None if cfg.method == 'cutswap' else cfg.levels     # candidates are computed for the chosen layers only
+    if ck is not None and ck.get('complete'): return _finished(cfg, ck)
+    run = setup_run(cfg, ck, progress)
+    _start_history(run)
+    if ck is not None and progress: print(f"Resuming {cfg.run_dir/'last.pth'} at step {run.step} of {run.total}")
+    epochs = range(run.step // run.spe, cfg.epochs)
+    bar = master_bar(epochs) if progress and run.rank == 0 else None
+    with DeferInterrupt(enabled=run.world == 1) as ctrl_c:
+        stop = lambda: ctrl_c.hit or (stop_after is not None and run.step >= stop_after)
+        for epoch in (bar if bar is not None else epochs):
+            train_epoch(run, epoch, stop, bar)
+            if run.step == (epoch + 1) * run.spe: _end_of_epoch(run, epoch, bar)
+            if ctrl_c.hit or (stop_after is not None and stop_after <= run.step < run.total):
+                path = save_checkpoint(run, 'last.pth')
+                print(f"\nStopped at step {run.step} of {run.total}; state saved to {path}; continue with --resume (resume=True)")
+                if ctrl_c.hit: raise KeyboardInterrupt
+                return run_result(cfg.run_dir, path, run.history, run.meta, run.model)
+    return finish_run(run)
 
-    def checkpoint(name, complete=False):
-        meta['train_s'] = meta.get('train_s', 0.) + time.time() - t_mark[0]; t_mark[0] = time.time()
-        obj = dict(model={k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()},
-                   optimizer=opt.state_dict(), scheduler=sched.state_dict(), rng=get_rng_states(aug_gen, device),
-                   config=cfg.to_dict(), meta=meta, epoch=step // spe, step=step, history=history, complete=complete)
-        path = save_atomic(obj, run_dir/name)
-        write_json_atomic(dict(checkpoint=str(path), config=cfg.to_dict(), meta=meta, epoch=step // spe, step=step,
-                               total_steps=total, complete=complete,
-                               final_loss=history['epoch_loss'][-1] if history['epoch_loss'] else None,
-                               final_acc=history['epoch_acc'][-1] if history['epoch_acc'] else None), run_dir/'run.json')
-        return path
+def train_offline(cfg:TrainConfig, **kwargs) -> dict:
+    "The offline protocol: seeded random start, saliency from the CutPaste run of the same scope, seed and budget."
+    return train(replace(cfg, pretrained='none', saliency='warmup'), **kwargs)
 
-    t_mark = [time.time()]
-    net.train()
-    start_epoch = step // spe
-    mb = master_bar(range(start_epoch, cfg.epochs)) if progress else range(start_epoch, cfg.epochs)
-    pending = []     # (loss, acc) of steps not yet in the history, kept on the device (no sync per step)
-    def flush():
-        if pending:
-            st = torch.stack(pending).float().cpu(); pending.clear()
-            history['loss'].extend(st[:, 0].tolist()); history['acc'].extend(st[:, 1].tolist())
-    with DeferInterrupt() as ctrl_c:
-        for epoch in mb:
-            order = epoch_order(n, cfg.batch_size, cfg.seed, epoch)
-            steps = range(step - epoch * spe, spe)
-            pb = progress_bar(steps, parent=mb) if progress else steps
-            for i in pb:
-                idx = order[i].to(device)
-                with torch.no_grad():
-                    x, y, _ = build_batch(images[idx], None if candidates is None else candidates[idx], cfg.method,
-                                          levels, cfg.balance, cfg.jitter, cfg.patch_rule, aug_gen)
-                history['lr'].append(opt.param_groups[0]['lr'])      # the rate this step uses
-                pending.append(train_step(net, opt, x, y, weights, use_amp))
-                sched.step(); step += 1
-                if progress and (i % 5 == 4 or i == spe - 1):
-                    l, a = pending[-1].tolist(); pb.comment = f'loss {l:.3f} acc {a:.3f}'
-                if ctrl_c.hit or (stop_after is not None and step >= stop_after): break
-            flush()
-            if step == (epoch + 1) * spe:   # the epoch is complete
-                el, ea = float(np.mean(history['loss'][-spe:])), float(np.mean(history['acc'][-spe:]))
-                history['epoch_loss'].append(el); history['epoch_acc'].append(ea)
-                if progress:
-                    mb.main_bar.comment = f'loss {el:.3f} acc {ea:.3f}'
-                    mb.write(f"epoch {epoch + 1}/{cfg.epochs}: loss {el:.4f}, 3-way accuracy {ea:.3f}, lr {history['lr'][-1]:.4g}, "
-                             f"{time.time() - t_mark[0] + meta.get('train_s', 0.):.0f} s")
-                if (epoch + 1) % cfg.save_every == 0 and step < total: checkpoint('last.pth')
-            if ctrl_c.hit:
-                path = checkpoint('last.pth')
-                print(f"\nInterrupted at step {step} of {total}; state saved to {path}; continue with --resume")
-                raise KeyboardInterrupt
-            if stop_after is not None and stop_after <= step < total:
-                path = checkpoint('last.pth')
-                print(f"Stopped at step {step} of {total}: {path}; continue with resume=True (--resume)")
-                return dict(checkpoint=path, history=history, meta=meta, model=net.eval(), run_dir=run_dir)
-    meta['finished'] = time.strftime('%Y-%m-%d %H:%M:%S')
-    path = checkpoint('final.pth', complete=True)
-    (run_dir/'last.pth').unlink(missing_ok=True)
-    return dict(checkpoint=path, history=history, meta=meta, model=net.eval(), run_dir=run_dir)
+# %% ../nbs/04_train.ipynb #c118
+_D = TrainConfig('', '')    # the defaults, shown in --help
 
-def train_offline(cfg:TrainConfig, # settings; pretrained and saliency are overridden
-                  warmup_epochs:int|None=None, # CutPaste warm-up epochs (default cfg.warmup_epochs or epochs // 4)
-                  **kwargs) -> dict:
-    "The offline protocol: seeded random start, saliency from a CutPaste warm-up run of the same model."
-    return train(replace(cfg, pretrained='none', saliency='warmup',
-                         warmup_epochs=warmup_epochs or cfg.warmup_epochs), **kwargs)
-
-# %% ../nbs/04_train.ipynb #c032
-def plot_history(history:dict, # `train(...)['history']`
-                 title:str|None=None):
-    "Loss and 3-way (balanced) accuracy per step, with per-epoch means; returns the figure."
-    import matplotlib.pyplot as plt
-    fig, axs = plt.subplots(1, 2, figsize=(9, 3))
-    n = len(history['loss']); ne = len(history['epoch_loss'])
-    spe = max(1, n // ne) if ne else 1
-    ep_x = [(e + 1) * spe for e in range(ne)]
-    for ax, key, ekey, name in [(axs[0], 'loss', 'epoch_loss', 'loss (weighted CE)'), (axs[1], 'acc', 'epoch_acc', '3-way accuracy')]:
-        ax.plot(range(1, n + 1), history[key], color='tab:blue', alpha=0.35, lw=1, label='step')
-        if ne: ax.plot(ep_x, history[ekey], 'o-', color='tab:blue', ms=3, label='epoch mean')
-        ax.set_xlabel('step'); ax.set_title(name, fontsize=10); ax.grid(alpha=0.3)
-    axs[1].axhline(1 / 3, color='gray', ls='--', lw=1, label='chance'); axs[1].set_ylim(0, 1.02); axs[1].legend(fontsize=8)
-    if title: fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
-
-# %% ../nbs/04_train.ipynb #c048
-def train_cli(argv:list|None=None) -> int:
-    "`cutswap train`: train a CutSwap (or CutPaste) network on one category."
-    import argparse
-    p = argparse.ArgumentParser(prog='cutswap train', description='Self-supervised 3-way training (CutSwap or CutPaste) of a '
-                                'ResNet18 encoder on the normal images of one category.')
-    p.add_argument('--root', required=True, help='dataset root (MVTec AD or VisA layout)')
-    p.add_argument('--category', required=True, help='category folder, e.g. bottle')
-    p.add_argument('--method', default='cutswap', choices=METHODS)
-    p.add_argument('--epochs', type=int, default=256)
-    p.add_argument('--out', default='runs', help='checkpoints go to OUT/<category>/<method>/ (default: runs)')
-    p.add_argument('--pretrained', default='imagenet', help="encoder start: imagenet, none (seeded random: offline protocol) or a .pth file")
-    p.add_argument('--saliency', default=None, help="LayerCAM model: imagenet (VGG16), warmup (CutPaste warm-up run), random or a .pth "
-                   "file; default: imagenet, or warmup with --pretrained none")
-    p.add_argument('--warmup-epochs', type=int, default=None, help='epochs of the CutPaste warm-up (default: epochs // 4)')
-    p.add_argument('--device', default=None, help='cuda or cpu (default: cuda when available)')
-    p.add_argument('--batch-size', type=int, default=64, help='normal images per step')
-    p.add_argument('--size', type=int, default=256); p.add_argument('--crop', type=int, default=224)
-    p.add_argument('--levels', default='0,1,2,3,4', help='saliency layers used (0 = shallowest), e.g. 2,4')
-    p.add_argument('--k', type=int, default=4, help='k-means clusters per saliency map')
-    p.add_argument('--cluster', default='max', choices=CLUSTER_MODES)
-    p.add_argument('--strategy', default='kmeans', choices=STRATEGIES)
-    p.add_argument('--topk', type=int, default=300, help="pixels kept by --strategy topk")
-    p.add_argument('--patch-rule', default=None, choices=['fixed', 'cutpaste'], help="patch sizes (default: fixed 30 px at 256 px for "
-                   "cutswap, CutPaste's 2-15 %% area law for cutpaste)")
-    p.add_argument('--lr', type=float, default=0.03)
-    p.add_argument('--balance', default='weight', choices=BALANCES)
-    p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--save-every', type=int, default=16, help='epochs between checkpoints')
-    p.add_argument('--no-amp', action='store_true', help='no bf16 autocast / channels_last on CUDA')
-    p.add_argument('--no-progress', action='store_true')
-    p.add_argument('--resume', action='store_true', help='continue OUT/<category>/<method>/last.pth')
-    a = p.parse_args(argv)
-    saliency = a.saliency or ('warmup' if a.pretrained in ('none', 'random') else 'imagenet')
-    cfg = TrainConfig(a.root, a.category, method=a.method, epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, size=a.size,
-                      crop=a.crop, levels=a.levels, k=a.k, cluster=a.cluster, strategy=a.strategy, topk=a.topk, patch_rule=a.patch_rule,
-                      pretrained=a.pretrained, saliency=saliency, warmup_epochs=a.warmup_epochs, balance=a.balance,
-                      seed=a.seed, device=a.device, amp=not a.no_amp, save_every=a.save_every, out=a.out)
-    try: r = train(cfg, resume=a.resume, progress=not a.no_progress)
-    except TrainConfigError as e:
+@call_parse
+def train_cli(root:Annotated[str, {'opt': True, 'required': True}], # dataset root (MVTec AD or VisA layout)
+              category:Annotated[str, {'opt': True, 'required': True}], # category folder, e.g. bottle; 'bottle,pill' trains one encoder on both
+              method:str=_D.method, # cutswap, or cutpaste (the CutPaste 3-way baseline)
+              epochs:int=_D.epochs, # epochs of ceil(N / batch_size) steps
+              batch_size:int=_D.batch_size, # normal images per optimiser step, over all processes (each brings 2*L_s negatives: 11x images at L_s=5)
+              accum:int=_D.accum, # micro-batches per step (gradient accumulation, to fit memory)
+              lr:float=_D.lr, # initial SGD learning rate (cosine schedule)
+              size:int=_D.size, # resize to size x size ...
+              crop:int=_D.crop, # ... then centre-crop (the model input)
+              resize:str=_D.resize, # squash to size x size, or shorter: resize the shorter side (keeps the aspect ratio)
+              levels:str=','.join(map(str, _D.levels)), # saliency layers used (0 = shallowest), e.g. 2,4
+              k:int=_D.k, # k-means clusters per saliency map
+              cluster:str=_D.cluster, # cluster that gives the anchors: max, min or random
+              strategy:str=_D.strategy, # kmeans, or topk most salient pixels
+              topk:int=_D.topk, # pixels kept by --strategy topk
+              patch_rule:str=None, # patch sizes: fixed or cutpaste (default: fixed for cutswap, cutpaste for cutpaste)
+              pretrained:str=_D.pretrained, # encoder start: imagenet, none (seeded random: offline protocol) or a .pth file
+              saliency:str=None, # LayerCAM model: imagenet, warmup (the offline rule: the CutPaste run of the same budget), random or a .pth (default: imagenet, or warmup with --pretrained none)
+              balance:str=_D.balance, # weight (class-weighted loss) or replicate (L_s positives per image)
+              jitter:float=_D.jitter, # colour-jitter strength of the positives
+              seed:int=_D.seed, # seeds initialisation, batch order and augmentation
+              device:str=None, # cuda or cpu (default: cuda when available; cuda:LOCAL_RANK under torchrun)
+              amp:bool=_D.amp, # bf16 autocast and channels_last on CUDA (--no-amp: off)
+              save_every:int=_D.save_every, # epochs between resumable checkpoints (last.pth)
+              out:str=_D.out, # runs go to OUT/<category or cat1+cat2>/<method>/
+              resume:bool=False, # continue OUT/.../last.pth (same settings required)
+              progress:bool=True, # progress bars (--no-progress: off)
+             ) -> int: # exit status: 0, or 2 for a setting that cannot be used
+    "Self-supervised 3-way training (CutSwap or CutPaste) of a ResNet18 encoder on the normal images of one category (or several)."
+    saliency = saliency or ('warmup' if pretrained in ('none', 'random') else 'imagenet')
+    cfg = TrainConfig(root, category, method=method, epochs=epochs, batch_size=batch_size, accum=accum, lr=lr, size=size, crop=crop, resize=resize,
+                      levels=levels, k=k, cluster=cluster, strategy=strategy, topk=topk, patch_rule=patch_rule, pretrained=pretrained,
+                      saliency=saliency, balance=balance, jitter=jitter, seed=seed, device=device, amp=amp, save_every=save_every, out=out)
+    try: r = train(cfg, resume=resume, progress=progress)
+    except ConfigError as e:
         print(f"cutswap train: error: {e}", file=sys.stderr); return 2
+    finally:
+        if dist.is_initialized(): dist.destroy_process_group()
     h, m = r['history'], r['meta']
-    print(f"{m['protocol']} protocol, {m['method']}, pretrained={m['pretrained']}, saliency={m['saliency']}, device {m['device']}")
-    if h['epoch_loss']: print(f"last epoch: loss {h['epoch_loss'][-1]:.4f}, 3-way accuracy {h['epoch_acc'][-1]:.3f}")
-    print(f"checkpoint: {r['checkpoint']}")
+    if dist_info()[0] == 0:
+        print(f"{m['protocol']} protocol, {m['method']}, pretrained={m['pretrained']}, saliency={m['saliency']}, device {m['device']}")
+        if h['epoch_loss']: print(f"last epoch: loss {h['epoch_loss'][-1]:.4f}, 3-way accuracy {h['epoch_acc'][-1]:.3f}")
+        print(f"checkpoint: {r['checkpoint']}")
     return 0
