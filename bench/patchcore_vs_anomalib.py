@@ -30,7 +30,8 @@ Both sides' image and pixel AUROC are computed by the same function (scikit-lear
 computed by cutswap_nb and cross-checked with anomalib's AUPRO on the same maps. Known differences
 by design: cutswap_nb upsamples patch scores bilinearly (anomalib: nearest) before the same σ=4 blur,
 projects to 128 dims for the coreset (anomalib: a sparse projection of ~300 dims by the JL bound
-with eps 0.9) with float16 storage, and uses faiss for the nearest-neighbour search.
+with eps 0.9), selects it exactly in float32 with triangle-inequality pruning on the CPU, and uses
+faiss for the nearest-neighbour search. cutswap_nb runs with embedding='anomalib' (the comparable one).
 """
 from __future__ import annotations
 import argparse, os, sys, time
@@ -70,7 +71,8 @@ def main(argv=None):
                  f"Run this script with the benchmark venv, see the top of {__file__}.")
     from cutswap_nb.data import load_dataset, load_tensors
     from cutswap_nb.models import build_model
-    from cutswap_nb.patchcore import PatchCore, compute_metrics, auroc, layer_features
+    from cutswap_nb.metrics import compute_metrics, auroc
+    from cutswap_nb.patchcore import PatchCore, layer_features
 
     dev = torch.device(a.device)
     layers = ('layer2', 'layer3')
@@ -127,7 +129,7 @@ def main(argv=None):
 
     def run_ours():
         pc = PatchCore(build_model('resnet18', 'random', a.seed), layers, a.coreset, proj_dim=128, k=1, seed=a.seed,
-                       device=dev, batch_size=a.batch_size).fit(train['image'])
+                       device=dev, batch_size=a.batch_size, embedding='anomalib').fit(train['image'])
         t_fit = time.perf_counter()
         s, m = pc.predict(test['image'])
         return s, m, t_fit, pc

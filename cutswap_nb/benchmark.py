@@ -14,32 +14,48 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .core import (METHODS, TRAINED_METHODS, ConfigError, check_choice, parse_levels, resolve_device,
+from .core import (METHODS, TRAINED_METHODS, ConfigError, RequiredStr, check_choice, parse_levels, resolve_device,
                              device_name, versions, write_json_atomic, write_text_atomic)
 from .data import load_dataset, load_tensors
 from .models import build_model
 from .train import TrainConfig, load_checkpoint, ensure_trained, saliency_run_config, single_process
-from .patchcore import PatchCore
+from .patchcore import EMBEDDINGS, PatchCore
 from .metrics import compute_metrics
 from .compare import summary_table, paired_table, plot_seed_dots
 
 # %% auto #0
-__all__ = ['PROTOCOLS', 'SCOPES', 'EMBEDDINGS', 'KEY_FIELDS', 'KEY_DEFAULTS', 'BenchConfig', 'row_key', 'row_done', 'file_lock',
-           'ResultsStore', 'Job', 'bench_jobs', 'job_cost', 'assign_jobs', 'dist_env', 'rank_device', 'train_config',
-           'method_encoder', 'evaluate_cell', 'run_job', 'wait_for_ranks', 'run_bench', 'study_rows', 'write_report',
-           'bench_cli']
+__all__ = ['PROTOCOLS', 'SCOPES', 'KEY_FIELDS', 'KEY_DEFAULTS', 'BenchConfig', 'row_key', 'row_done', 'file_lock', 'ResultsStore',
+           'Job', 'bench_jobs', 'job_cost', 'assign_jobs', 'dist_env', 'rank_device', 'train_config', 'method_encoder',
+           'evaluate_cell', 'run_job', 'wait_for_ranks', 'run_bench', 'study_rows', 'write_report', 'bench_cli']
 
 # %% ../nbs/06_benchmark.ipynb #c006
 PROTOCOLS = ('offline', 'paper')
 SCOPES = ('category', 'dataset')
-EMBEDDINGS = ('anomalib', 'reference')
 
 def _as_tuple(v, conv=str) -> tuple:
     "A tuple from a comma/space-separated string or a sequence."
     if isinstance(v, (str, int, float)): v = str(v).replace(',', ' ').split()
     return tuple(conv(x) for x in v)
 
-# %% ../nbs/06_benchmark.ipynb #c008
+# %% ../nbs/06_benchmark.ipynb #c009
+def _check_bench(cfg):
+    for m in cfg.methods: check_choice('methods', m, METHODS)
+    check_choice('protocol', cfg.protocol, PROTOCOLS); check_choice('scope', cfg.scope, SCOPES)
+    check_choice('embedding', cfg.embedding, EMBEDDINGS)
+    if not cfg.categories: raise ConfigError("categories: name at least one category")
+    if not cfg.seeds: raise ConfigError("seeds: name at least one seed")
+    if not all(0 < c <= 1 for c in cfg.coresets): raise ConfigError(f"coresets must lie in (0, 1], got {cfg.coresets}")
+    if cfg.crop > cfg.size: raise ConfigError(f"crop ({cfg.crop}) must not exceed size ({cfg.size})")
+    if 'levels' in cfg.train_overrides: cfg.train_overrides['levels'] = parse_levels(cfg.train_overrides['levels'])
+
+def _bench_post_init(self):
+    self.categories, self.methods = _as_tuple(self.categories), _as_tuple(self.methods)
+    self.coresets, self.seeds = _as_tuple(self.coresets, float), _as_tuple(self.seeds, int)
+    self.embedding = self.embedding or ('reference' if self.protocol == 'paper' else 'anomalib')
+    _check_bench(self)
+    self.methods = tuple(m for m in METHODS if m in self.methods)
+
+# %% ../nbs/06_benchmark.ipynb #c010
 @dataclass
 class BenchConfig:
     "Settings of a benchmark study; strings like '0,1,2' are accepted for the tuple fields."
@@ -62,26 +78,7 @@ class BenchConfig:
     layout: str = 'auto'                    # dataset layout: 'auto', 'mvtec' or 'visa'
     variant: str = 'default'                # name of the CutSwap configuration (ablations)
     train_overrides: dict = field(default_factory=dict)  # TrainConfig fields this variant changes
-
-# %% ../nbs/06_benchmark.ipynb #c010
-def _check_bench(cfg:BenchConfig):
-    for m in cfg.methods: check_choice('methods', m, METHODS)
-    check_choice('protocol', cfg.protocol, PROTOCOLS); check_choice('scope', cfg.scope, SCOPES)
-    check_choice('embedding', cfg.embedding, EMBEDDINGS)
-    if not cfg.categories: raise ConfigError("categories: name at least one category")
-    if not cfg.seeds: raise ConfigError("seeds: name at least one seed")
-    if not all(0 < c <= 1 for c in cfg.coresets): raise ConfigError(f"coresets must lie in (0, 1], got {cfg.coresets}")
-    if cfg.crop > cfg.size: raise ConfigError(f"crop ({cfg.crop}) must not exceed size ({cfg.size})")
-    if 'levels' in cfg.train_overrides: cfg.train_overrides['levels'] = parse_levels(cfg.train_overrides['levels'])
-
-def _bench_post_init(self):
-    self.categories, self.methods = _as_tuple(self.categories), _as_tuple(self.methods)
-    self.coresets, self.seeds = _as_tuple(self.coresets, float), _as_tuple(self.seeds, int)
-    self.embedding = self.embedding or ('reference' if self.protocol == 'paper' else 'anomalib')
-    _check_bench(self)
-    self.methods = tuple(m for m in METHODS if m in self.methods)
-
-BenchConfig.__post_init__ = _bench_post_init
+    def __post_init__(self): _bench_post_init(self)
 
 # %% ../nbs/06_benchmark.ipynb #c013
 KEY_FIELDS = ('category', 'method', 'coreset', 'protocol', 'variant', 'seed', 'epochs', 'scope', 'embedding')
@@ -329,8 +326,8 @@ def write_report(store:ResultsStore, cfg:BenchConfig, n_boot:int=2000) -> Path:
 from fastcore.script import call_parse
 
 @call_parse
-def bench_cli(root:str, # dataset root (one folder per category; MVTec AD or VisA layout)
-              categories:str, # categories, comma-separated: bottle,pill
+def bench_cli(root:RequiredStr, # dataset root (one folder per category; MVTec AD or VisA layout)
+              categories:RequiredStr, # categories, comma-separated: bottle,pill
               out:str=BenchConfig.out, # results.json, results.md, figures and training runs go here
               methods:str=','.join(BenchConfig.methods), # comma-separated subset of none,cutpaste,cutswap
               coreset:str=','.join(map(str, BenchConfig.coresets)), # PatchCore coreset ratios, comma-separated

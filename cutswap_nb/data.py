@@ -18,14 +18,14 @@ from PIL import Image, ImageDraw, ImageFilter
 from fastcore.basics import patch
 from fastcore.script import call_parse, anno_parser
 
-from .core import ConfigError, check_choice
+from .core import ConfigError, RequiredStr, check_choice
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IMG_EXTS', 'LOSSY_FORMATS', 'MASK_MODES', 'RESIZE_RULES', 'TOY_DEFECTS',
            'DatasetError', 'to_rgb', 'load_rgb', 'binarize_mask', 'load_mask', 'find_categories', 'mvtec_items',
            'visa_items', 'pixel_metrics_decision', 'preprocess', 'preprocess_mask', 'AnomalyDataset', 'MVTecAD', 'VisA',
            'detect_layout', 'load_dataset', 'find_shared_data', 'denormalize', 'show_batch', 'load_tensors',
-           'make_toy_category', 'summarize', 'cutswap_data', 'data_cli']
+           'make_toy_category', 'summarize', 'data_cli']
 
 # %% ../nbs/00_data.ipynb #c006
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -576,18 +576,16 @@ def _print_summary(s:dict):
     print(f"  pixel metrics: {'on' if s['test']['pixel_metrics'] else 'off'} ({s['test']['pixel_metrics_reason']})")
 
 # %% ../nbs/00_data.ipynb #c095
-_required_str = Annotated[str, dict(opt=True, required=True)]   # a `--name VALUE` option that must be given
-
 @call_parse
-def cutswap_data(root:_required_str, # dataset root (one folder per category)
-                 category:_required_str, # category folder, e.g. bottle
-                 layout:str='auto', # folder layout: auto, mvtec or visa
-                 masks:str='auto', # auto (pixel metrics only if every defect image has a mask), required or none
-                 resize:str='squash', # squash (size x size) or shorter (shorter side to size), then centre crop
-                 size:int=256, # resize target of the sample grid
-                 crop:int=224, # centre crop of the sample grid
-                 out:str='.', # folder for the sample grid PNG
-                 json:bool=False, # print the summary as JSON
+def data_cli(root:RequiredStr, # dataset root (one folder per category)
+             category:RequiredStr, # category folder, e.g. bottle
+             layout:str='auto', # folder layout: auto, mvtec or visa
+             masks:str='auto', # auto (pixel metrics only if every defect image has a mask), required or none
+             resize:str='squash', # squash (size x size) or shorter (shorter side to size), then centre crop
+             size:int=256, # resize target of the sample grid
+             crop:int=224, # centre crop of the sample grid
+             out:str='.', # folder for the sample grid PNG
+             json:bool=False, # print the summary as JSON
                 ) -> int:
     "Summarise a dataset category (MVTec AD or VisA layout): counts, image sizes, masks, and a sample grid."
     import json as _json
@@ -603,11 +601,3 @@ def cutswap_data(root:_required_str, # dataset root (one folder per category)
     fig.savefig(png, dpi=90); import matplotlib.pyplot as plt; plt.close(fig)
     if not json: print(f"sample grid: {png}")
     return 0
-
-# %% ../nbs/00_data.ipynb #c097
-def data_cli(argv:list|None=None, # arguments after `cutswap data` (None: `sys.argv[1:]`)
-            ) -> int: # exit status
-    "`cutswap data`: parse `argv` with `cutswap_data`'s own parser and run it."
-    args = vars(anno_parser(cutswap_data, prog='cutswap data').parse_args(argv))
-    for k in ('pdb', 'xtra'): args.pop(k, None)
-    return cutswap_data(**args)

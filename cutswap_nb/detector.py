@@ -19,7 +19,7 @@ from fastcore.basics import patch
 from fastcore.script import call_parse
 
 from .core import (
-    ConfigError, check_choice, resolve_device, versions, save_atomic, write_json_atomic, append_text_durable, read_complete_lines)
+    ConfigError, RequiredStr, check_choice, resolve_device, versions, save_atomic, write_json_atomic, append_text_durable, read_complete_lines)
 from .data import (
     DatasetError, IMG_EXTS, IMAGENET_MEAN, IMAGENET_STD, RESIZE_RULES, MASK_MODES, load_rgb, preprocess, load_dataset, load_tensors)
 from .models import build_model, random_model
@@ -27,7 +27,7 @@ from .patchcore import PatchCore, resnet_encoder, backbone_fingerprint, plot_hea
 from .metrics import compute_metrics, plot_roc
 
 # %% auto #0
-__all__ = ['FIT', 'DETECTOR_FORMAT', 'FLAG', 'SCORES_HEADER', 'ERRORS_HEADER', 'list_images', 'FitConfig', 'check_fit_settings',
+__all__ = ['FIT', 'DETECTOR_FORMAT', 'SCORES_HEADER', 'ERRORS_HEADER', 'list_images', 'FitConfig', 'check_fit_settings',
            'resolve_encoder', 'encoder_state', 'load_encoder', 'ImageFiles', 'Detector', 'load_splits', 'measure',
            'eval_summary', 'eval_result', 'write_eval_figures', 'eval_cli', 'read_rows', 'heatmap_names', 'file_sha1',
            'check_run', 'predict_workers', 'predict_images', 'predict_cli']
@@ -338,11 +338,9 @@ def write_eval_figures(out:Path, category:str, # where, and the files' prefix
     return paths
 
 # %% ../nbs/05b_detector.ipynb #c067
-FLAG = {'opt': True, 'required': True} # `Annotated[str, FLAG]`: a `--option` the command line must give
-
 @call_parse
-def eval_cli(root:Annotated[str, FLAG], # dataset root (one folder per category; MVTec AD or VisA layout)
-             category:Annotated[str, FLAG], # category, e.g. bottle
+def eval_cli(root:RequiredStr, # dataset root (one folder per category; MVTec AD or VisA layout)
+             category:RequiredStr, # category, e.g. bottle
              checkpoint:str=None, # encoder weights: a `cutswap train` checkpoint or a ResNet18 state dict
              backbone:str='imagenet', # ResNet18 weights when no --checkpoint: imagenet (paper protocol) or random
              coreset:float=FIT.coreset, # coreset ratio in (0, 1] (paper: 0.001, 0.01)
@@ -480,9 +478,9 @@ def predict_images(det:Detector, # a fitted detector
 
 # %% ../nbs/05b_detector.ipynb #c098
 @call_parse
-def predict_cli(model:Annotated[str, FLAG], # a detector file (Detector.save, or cutswap eval --save-model)
-                images:Annotated[str, FLAG], # a folder (searched recursively), a glob pattern (quote it), or an image file
-                out:Annotated[str, FLAG], # folder for scores.csv, errors.csv and heatmaps/; a rerun resumes there
+def predict_cli(model:RequiredStr, # a detector file (Detector.save, or cutswap eval --save-model)
+                images:RequiredStr, # a folder (searched recursively), a glob pattern (quote it), or an image file
+                out:RequiredStr, # folder for scores.csv, errors.csv and heatmaps/; a rerun resumes there
                 threshold:float=None, # score at and above which an image is anomalous (default: the model's)
                 heatmaps:bool=False, # also write one overlay PNG per image to OUT/heatmaps
                 batch_size:int=16, # images per batch (results are saved after each)

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 import torch.distributed as dist
 from fastcore.script import call_parse
 
-from .core import (TRAINED_METHODS, CLUSTER_MODES, STRATEGIES, BALANCES, ConfigError, check_choice, parse_levels,
+from .core import (TRAINED_METHODS, CLUSTER_MODES, STRATEGIES, BALANCES, ConfigError, RequiredStr, check_choice, parse_levels,
                              resolve_device, device_name, versions, save_atomic, write_text_atomic, write_json_atomic,
                              append_text_durable)
 from .data import RESIZE_RULES, load_dataset, load_tensors
@@ -692,8 +692,8 @@ def train_offline(cfg:TrainConfig, **kwargs) -> dict:
 _D = TrainConfig('', '')    # the defaults, shown in --help
 
 @call_parse
-def train_cli(root:Annotated[str, {'opt': True, 'required': True}], # dataset root (MVTec AD or VisA layout)
-              category:Annotated[str, {'opt': True, 'required': True}], # category folder, e.g. bottle; 'bottle,pill' trains one encoder on both
+def train_cli(root:RequiredStr, # dataset root (MVTec AD or VisA layout)
+              category:RequiredStr, # category folder, e.g. bottle; 'bottle,pill' trains one encoder on both
               method:str=_D.method, # cutswap, or cutpaste (the CutPaste 3-way baseline)
               epochs:int=_D.epochs, # epochs of ceil(N / batch_size) steps
               batch_size:int=_D.batch_size, # normal images per optimiser step, over all processes (each brings 2*L_s negatives: 11x images at L_s=5)
