@@ -3,15 +3,26 @@
     python tools/build_docs.py            # README.md, then _docs/ (Quarto's nbdev-docs if installed, else nbconvert)
     python tools/build_docs.py --readme   # README.md only
     python tools/build_docs.py --static   # README.md and the nbconvert site, even when Quarto is installed
+    python tools/build_docs.py --no-math  # the nbconvert site without KaTeX (math stays as TeX source)
 
 Both outputs go through nbdev's documentation processors (`FilterDefaults`: `#| hide` cells dropped, `show_doc`
 added after exported definitions, links to the API docs, ...), called directly: `nbdev-proc-nbs` would try to
 download Quarto first. One change to nbdev's defaults: exported source stays on the page, folded under
 "Exported source" after its `show_doc` (nbdev's site drops it). Image outputs are left out of the README so the
 repository stays light; the site embeds them. New notebooks in nbs/ are picked up automatically.
+
+Math (`$...$`, `$$...$$`, `\\(...\\)`, `\\[...\\]` in Markdown) is typeset in the browser by KaTeX, shipped with the
+site in `_docs/katex/` so that the pages render offline too. nbconvert's Markdown renderer leaves the TeX between
+the delimiters untouched (no emphasis from `*` or `_` inside math). KaTeX (pinned: `KATEX_VERSION`) is fetched
+once with `npm pack` into the ignored cache `build/katex/`; without npm, point `--katex DIR` (or the environment
+variable `KATEX_DIST`) at the `dist/` folder of any KaTeX release (the npm tarball's `package/dist`, or the
+`katex.tar.gz` of a GitHub release), or build with `--no-math`. Quarto (`nbdev-docs`) typesets math itself.
 """
-import argparse, html, os, re, shutil, subprocess, sys
+import argparse, html, os, re, shutil, subprocess, sys, tarfile, tempfile
 from pathlib import Path
+
+# Python puts this script's folder first on sys.path: tools/execnb.py would then hide the execnb package nbdev imports
+sys.path[:] = [p for p in sys.path if Path(p or '.').resolve() != Path(__file__).resolve().parent]
 
 os.environ.setdefault('MPLBACKEND', 'Agg')
 os.environ.setdefault('OMP_NUM_THREADS', '1')
@@ -151,6 +162,75 @@ def build_readme(cfg) -> Path:
     out.write_text(text)
     return out
 
+# ---------------------------------------------------------------- math: KaTeX shipped with the site
+
+KATEX_VERSION = '0.19.1'   # the npm release the site ships; bump it here (the cache keeps one folder per version)
+KATEX_CACHE = Path('build')/'katex'
+KATEX_FILES = ('katex.min.js', 'katex.min.css', 'contrib/auto-render.min.js', 'fonts')
+# Run by every page after KaTeX's auto-render: typeset the math in the chapter text (auto-render skips pre, code
+# and script elements, so `$` in code and outputs stays as it is).
+_render_math_js = r"""document.addEventListener('DOMContentLoaded', function () {
+  renderMathInElement(document.querySelector('main') || document.body, {
+    delimiters: [{left: '$$', right: '$$', display: true}, {left: '\\[', right: '\\]', display: true},
+                 {left: '$', right: '$', display: false}, {left: '\\(', right: '\\)', display: false}],
+    throwOnError: false   // a formula KaTeX cannot parse shows as red TeX (class katex-error), checked by check_docs.py
+  });
+});
+"""
+
+class MathUnavailable(RuntimeError): pass
+
+def _is_katex_dist(d:Path) -> bool: return all((d/f).exists() for f in KATEX_FILES)
+
+def fetch_katex(cache:Path=KATEX_CACHE, version:str=KATEX_VERSION) -> Path:
+    "KaTeX's `dist/` folder from the cache, fetched first with `npm pack katex@version` when absent."
+    dist = cache/f'katex-{version}'/'dist'
+    if _is_katex_dist(dist): return dist
+    npm = shutil.which('npm')
+    if not npm:
+        raise MathUnavailable(f"KaTeX {version} is not in {cache}/ and npm (Node.js) is not installed to fetch it. Install "
+                              "Node.js (Debian: apt-get install -y npm), or pass --katex DIR (or set KATEX_DIST) to the dist/ "
+                              "folder of a KaTeX release, or build with --no-math (math then shows as TeX source)")
+    cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache) as tmp:
+        print(f'fetching KaTeX {version} with npm into {cache}/', flush=True)
+        res = subprocess.run([npm, 'pack', f'katex@{version}', '--pack-destination', tmp, '--silent'],
+                             capture_output=True, text=True)
+        tgz = next(Path(tmp).glob('katex-*.tgz'), None)
+        if res.returncode or tgz is None:
+            raise MathUnavailable(f"`npm pack katex@{version}` failed (no access to the npm registry?): "
+                                  f"{(res.stderr or res.stdout).strip()[-500:]}\nPass --katex DIR or build with --no-math")
+        with tarfile.open(tgz) as t: t.extractall(tmp, filter='data')
+        if not _is_katex_dist(Path(tmp)/'package'/'dist'): raise MathUnavailable(f'{tgz.name} holds no KaTeX dist/ folder')
+        shutil.rmtree(dist.parent, ignore_errors=True)
+        os.replace(Path(tmp)/'package', dist.parent)   # whole folder at once: an interrupted fetch leaves no half cache
+    return dist
+
+def katex_dist(given=None) -> Path:
+    "The KaTeX `dist/` folder to ship: `given` (or $KATEX_DIST) when set, else the npm cache."
+    given = given or os.environ.get('KATEX_DIST')
+    if not given: return fetch_katex()
+    d = Path(given)
+    if not _is_katex_dist(d):
+        raise MathUnavailable(f"{d} is not a KaTeX dist/ folder: it needs {', '.join(KATEX_FILES)}")
+    return d
+
+def install_katex(dist:Path, out:Path):
+    "Copy what the pages use (scripts, stylesheet, fonts, licence) to `out`/katex/, with the page's render call."
+    dest = out/'katex'
+    for f in KATEX_FILES:
+        (dest/f).parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if (dist/f).is_dir() else shutil.copy2)(dist/f, dest/f)
+    lic = dist.parent/'LICENSE'
+    if lic.is_file(): shutil.copy2(lic, dest/'LICENSE')
+    (dest/'render-math.js').write_text(_render_math_js)
+
+def math_head(prefix:str) -> str:
+    "The `<head>` lines that load KaTeX from the site (relative links: the pages work from a file system, offline)."
+    k = prefix + 'katex/'
+    return (f'<link rel="stylesheet" href="{k}katex.min.css">\n<script defer src="{k}katex.min.js"></script>\n'
+            f'<script defer src="{k}contrib/auto-render.min.js"></script>\n<script defer src="{k}render-math.js"></script>\n')
+
 # ---------------------------------------------------------------- the static site (no Quarto)
 
 _page_template = r"""{%- extends 'basic/index.html.j2' -%}
@@ -187,7 +267,7 @@ def local_links(body:str, cfg, prefix:str) -> str:
 
 CURRENT = ' class="current"'
 
-def _page(title, description, body, toc, nav, here, prev, nxt, cfg, prefix):
+def _page(title, description, body, toc, nav, here, prev, nxt, cfg, prefix, head=''):
     def link(p): return prefix + p['href']
     side = [f'<li{CURRENT if p is here else ""}><a href="{link(p)}">{html.escape(p["title"])}</a></li>' for p in nav]
     on_page = ''.join(f'<li class="toc-h{lvl}"><a href="#{sid}">{html.escape(text)}</a></li>' for lvl, sid, text in toc)
@@ -202,7 +282,7 @@ def _page(title, description, body, toc, nav, here, prev, nxt, cfg, prefix):
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)} – {html.escape(cfg.title)}</title>
 <link rel="stylesheet" href="{prefix}site.css">
-</head>
+{head}</head>
 <body>
 <header class="navbar"><a class="brand" href="{prefix}index.html">{html.escape(cfg.title)}</a>{repo}</header>
 <div class="layout">
@@ -264,6 +344,7 @@ hr { border: 0; border-top: 1px solid var(--border); margin: 2rem 0 1rem; }
 details.code-fold > summary { cursor: pointer; color: var(--muted); font-size: .9rem; }
 details.code-fold > .input, details.code-fold > div { margin-top: .2rem; }
 .doc-link { float: right; font-size: .85rem; margin-top: .3rem; }
+.katex-display { overflow-x: auto; overflow-y: hidden; padding: .2rem 0; }   /* a long formula scrolls, the page does not */
 .pager { display: flex; justify-content: space-between; gap: 1rem; margin-top: 3rem; padding-top: 1rem;
          border-top: 1px solid var(--border); }
 .pager a { display: flex; flex-direction: column; max-width: 48%; padding: .6rem 1rem; border: 1px solid var(--border);
@@ -274,9 +355,10 @@ details.code-fold > .input, details.code-fold > div { margin-top: .2rem; }
                              border-bottom: 1px solid var(--border); } }
 """
 
-def build_static_site(cfg) -> bool:
-    "Render every notebook to `doc_path` as HTML with nbconvert; True when all of them rendered."
+def build_static_site(cfg, math:bool=True, katex=None) -> bool:
+    "Render every notebook to `doc_path` as HTML with nbconvert (math by KaTeX unless `math` is False); True when all rendered."
     out = cfg.doc_path
+    dist = katex_dist(katex) if math else None   # before the slow part: a missing KaTeX fails at once
     exporter = HTMLExporter(template_name='basic', extra_loaders=[DictLoader({'page.html.j2': _page_template})],
                             template_file='page.html.j2', exclude_input_prompt=True, exclude_output_prompt=True,
                             embed_images=True)
@@ -297,14 +379,16 @@ def build_static_site(cfg) -> bool:
     out.mkdir(parents=True)
     (out/'site.css').write_text(_css + HtmlFormatter(style='friendly').get_style_defs('.highlight'))
     (out/'.nojekyll').touch()
+    if dist: install_katex(dist, out)
     for i, p in enumerate(pages):
         prefix = '../' * p['href'].count('/')
         body, toc = fix_headings(local_links(p['body'], cfg, prefix))
         dest = out/p['href']
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_text(_page(p['title'], p['description'], body, toc, pages, p, pages[i-1] if i else None,
-                              pages[i+1] if i+1 < len(pages) else None, cfg, prefix))
-    print(f'wrote {len(pages)} pages to {out}/: ' + ', '.join(p['href'] for p in pages))
+                              pages[i+1] if i+1 < len(pages) else None, cfg, prefix, math_head(prefix) if dist else ''))
+    print(f'wrote {len(pages)} pages to {out}/: ' + ', '.join(p['href'] for p in pages)
+          + (f' (math: KaTeX from {dist})' if dist else ' (math left as TeX: --no-math)'))
     if failed: print(f'FAILED: {", ".join(map(str, failed))}', file=sys.stderr)
     return not failed
 
@@ -316,6 +400,8 @@ if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--readme', action='store_true', help='only write README.md')
     ap.add_argument('--static', action='store_true', help='build the nbconvert site even when Quarto is installed')
+    ap.add_argument('--katex', metavar='DIR', help="KaTeX's dist/ folder to ship (default: $KATEX_DIST, else fetched with npm)")
+    ap.add_argument('--no-math', action='store_true', help='do not ship KaTeX: math shows as TeX source')
     args = ap.parse_args()
     cfg = get_config()
     os.chdir(cfg.config_path)
@@ -323,4 +409,6 @@ if __name__ == '__main__':
     if args.readme: sys.exit(0)
     use_quarto = shutil.which('quarto') and not args.static
     print('building the site with ' + ('Quarto (nbdev-docs)' if use_quarto else 'nbconvert' + ('' if args.static else ' (no Quarto here)')))
-    sys.exit(0 if (build_quarto_site(cfg) if use_quarto else build_static_site(cfg)) else 1)
+    try: ok = build_quarto_site(cfg) if use_quarto else build_static_site(cfg, not args.no_math, args.katex)
+    except MathUnavailable as e: sys.exit(f'build_docs: error: {e}')
+    sys.exit(0 if ok else 1)

@@ -1,0 +1,144 @@
+"""Step 2 of tools/gpu_check.sh: the same inputs through the CPU and the CUDA code paths, compared.
+
+    python tools/gpu_check_compare.py --data DIR --out compare.json            # on a GPU machine, DIR/bottle
+    python tools/gpu_check_compare.py --dry-run --out compare.json             # CPU only: toy data, CPU against CPU
+
+What is compared, and how close the two must be (`TOLERANCES`):
+  - LayerCAM maps (`multilevel_saliency`, five ResNet18 levels, seeded random weights) with TF32 off, so that
+    both sides compute in float32: largest absolute difference of maps in [0, 1]. The difference with PyTorch's
+    default (TF32 convolutions on CUDA) is reported beside it, not judged.
+  - k-means (`kmeans_1d`, k = 4) of the same maps: centroids, and the share of pixels given the same cluster.
+  - CutSwap negatives and scars (`make_negatives`, one CPU generator drawing for both sides): the swaps are pure
+    indexing, so negatives and their changed-pixel masks must be bit-identical; the scars are rotated with
+    sin/cos on the device, so a few border pixels may differ: the share that differs is judged.
+  - PatchCore (`PatchCore`, seeded random ResNet18, coreset 0.01) fitted and evaluated on the category: image and
+    pixel AUROC (scikit-learn's `roc_auc_score`, independent of the package's metrics) within 0.005.
+With --dry-run (or without CUDA) the "CUDA" side is the CPU again: the figures then check the harness only.
+Only the package's public API is used. Writes one JSON object; exits 1 when a check fails.
+"""
+import argparse, copy, json, sys, tempfile, time
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.metrics import roc_auc_score
+
+from cutswap_nb.data import load_dataset, load_tensors, make_toy_category
+from cutswap_nb.models import build_model
+from cutswap_nb.saliency import build_saliency_model, multilevel_saliency
+from cutswap_nb.cluster import kmeans_1d
+from cutswap_nb.augment import make_negatives
+from cutswap_nb.patchcore import PatchCore
+
+TOLERANCES = dict(layercam_max_abs=1e-3, kmeans_centroid_max_abs=1e-4, kmeans_label_agreement=0.999,
+                  scar_pixels_differing=1e-3, auroc_abs=0.005)
+
+def timed(fn, *args, **kw):
+    t0 = time.perf_counter(); out = fn(*args, **kw)
+    if torch.cuda.is_available(): torch.cuda.synchronize()
+    return out, round(time.perf_counter() - t0, 3)
+
+def set_tf32(on:bool):
+    torch.backends.cudnn.allow_tf32 = on; torch.backends.cuda.matmul.allow_tf32 = on
+
+def compare_layercam(images, devices):
+    "Five-level LayerCAM maps of a seeded random ResNet18 on both devices."
+    model, layers = build_saliency_model('random', arch='resnet18', seed=0)
+    res, maps = {}, {}
+    for tf32 in (False, True):
+        set_tf32(tf32)
+        out = [timed(multilevel_saliency, copy.deepcopy(model), layers, images, batch_size=8, device=d, progress=False)
+               for d in devices]
+        diff = (out[0][0] - out[1][0]).abs()
+        key = 'tf32' if tf32 else 'fp32'
+        res[key] = dict(max_abs=float(diff.max()), mean_abs=float(diff.mean()), seconds=[o[1] for o in out])
+        if not tf32: maps = out[0][0]
+    set_tf32(False)
+    res['shape'] = list(maps.shape)
+    res['ok'] = res['fp32']['max_abs'] <= TOLERANCES['layercam_max_abs']
+    return res, maps
+
+def compare_kmeans(maps, devices, k=4):
+    "k-means of the same maps on both devices."
+    (l0, c0), t0 = timed(kmeans_1d, maps.to(devices[0]), k=k, seed=0)
+    (l1, c1), t1 = timed(kmeans_1d, maps.to(devices[1]), k=k, seed=0)
+    l1, c1 = l1.cpu(), c1.cpu()
+    agree = float((l0.cpu() == l1).float().mean())
+    res = dict(centroid_max_abs=float((c0.cpu() - c1).abs().max()), label_agreement=agree,
+               labels_identical=bool(torch.equal(l0.cpu(), l1)), seconds=[t0, t1])
+    res['ok'] = (res['centroid_max_abs'] <= TOLERANCES['kmeans_centroid_max_abs']
+                 and agree >= TOLERANCES['kmeans_label_agreement'])
+    cand = l0.cpu() == k - 1                                   # the max cluster: CutSwap's anchor candidates
+    few = cand.flatten(2).sum(2) < 2                           # (a constant map has one cluster): use all its pixels
+    cand[few] = True
+    return res, cand
+
+def compare_swaps(images, candidates, devices):
+    "CutSwap negatives and scars from the same random draws (one CPU generator per side, same seed)."
+    outs = []
+    for d in devices:
+        g = torch.Generator().manual_seed(0)
+        neg, scar, ch, ch_scar = make_negatives(images.to(d), candidates.to(d), generator=g, return_changed=True)
+        outs.append([t.cpu() for t in (neg, scar, ch, ch_scar)])
+    (n0, s0, c0, cs0), (n1, s1, c1, cs1) = outs
+    scar_diff = float((s0 != s1).any(2).float().mean())     # share of (image, level, pixel) that differ in any channel
+    res = dict(negatives_identical=bool(torch.equal(n0, n1)), changed_identical=bool(torch.equal(c0, c1)),
+               scars_identical=bool(torch.equal(s0, s1)), scar_changed_identical=bool(torch.equal(cs0, cs1)),
+               scar_pixels_differing=scar_diff, changed_share=float(c0.float().mean()), shape=list(n0.shape))
+    res['ok'] = res['negatives_identical'] and res['changed_identical'] and scar_diff <= TOLERANCES['scar_pixels_differing']
+    return res
+
+def compare_patchcore(train, test, devices, coreset):
+    "PatchCore fitted and evaluated on both devices; AUROC by scikit-learn."
+    res = {}
+    for name, d in zip(('cpu', 'cuda'), devices):
+        t0 = time.perf_counter()
+        pc = PatchCore(build_model('resnet18', 'random', 0), coreset_ratio=coreset, seed=0, device=d).fit(train['image'])
+        t1 = time.perf_counter()
+        scores, maps = pc.predict(test['image'])
+        t2 = time.perf_counter()
+        masks = np.asarray(test['mask']).reshape(np.shape(maps)) > 0.5
+        res[name] = dict(image_auroc=float(roc_auc_score(np.asarray(test['label']), np.asarray(scores))),
+                         pixel_auroc=float(roc_auc_score(masks.ravel(), np.asarray(maps, dtype=np.float32).ravel())),
+                         fit_seconds=round(t1 - t0, 2), predict_seconds=round(t2 - t1, 2))
+    res['image_auroc_diff'] = abs(res['cpu']['image_auroc'] - res['cuda']['image_auroc'])
+    res['pixel_auroc_diff'] = abs(res['cpu']['pixel_auroc'] - res['cuda']['pixel_auroc'])
+    res['ok'] = max(res['image_auroc_diff'], res['pixel_auroc_diff']) <= TOLERANCES['auroc_abs']
+    return res
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--data', help='dataset root holding the category (MVTec AD layout)')
+    p.add_argument('--category', default='bottle')
+    p.add_argument('--out', default='compare.json')
+    p.add_argument('--dry-run', action='store_true', help='toy data at 64 px, CPU against CPU')
+    a = p.parse_args()
+    cuda = torch.cuda.is_available() and not a.dry_run
+    devices = ('cpu', 'cuda') if cuda else ('cpu', 'cpu')
+    root, cat = a.data, a.category
+    if a.dry_run or root is None:
+        root, cat = tempfile.mkdtemp(prefix='gpu-check-toy-'), 'toy'
+        make_toy_category(root, cat, n_train=8, n_test_good=4, n_test_defect=2, size=64)
+    size, crop, n_maps, coreset = (64, 64, 4, 0.1) if a.dry_run else (256, 224, 16, 0.01)
+    torch.manual_seed(0)
+    t0 = time.perf_counter()
+    train = load_tensors(load_dataset(root, cat, 'train', size, crop), progress=False)
+    test = load_tensors(load_dataset(root, cat, 'test', size, crop), progress=False)
+    images = train['image'][:n_maps]
+    out = dict(devices=list(devices), category=cat, data=str(root), size=size, crop=crop, tolerances=TOLERANCES,
+               torch=torch.__version__, gpu=torch.cuda.get_device_name(0) if cuda else None)
+    out['layercam'], maps = compare_layercam(images, devices)
+    out['kmeans'], candidates = compare_kmeans(maps, devices)
+    out['swaps'] = compare_swaps(images, candidates, devices)
+    out['patchcore'] = compare_patchcore(train, test, devices, coreset)
+    out['ok'] = all(out[k]['ok'] for k in ('layercam', 'kmeans', 'swaps', 'patchcore'))
+    out['seconds'] = round(time.perf_counter() - t0, 1)
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.out).write_text(json.dumps(out, indent=1) + '\n')
+    for k in ('layercam', 'kmeans', 'swaps', 'patchcore'):
+        print(f"{k:9s} {'ok    ' if out[k]['ok'] else 'FAILED'} " + json.dumps({x: v for x, v in out[k].items() if x != 'ok'}))
+    print(f"compare: {'all ok' if out['ok'] else 'FAILED'} in {out['seconds']} s ({devices[0]} against {devices[1]}) -> {a.out}")
+    return 0 if out['ok'] else 1
+
+if __name__ == '__main__':
+    sys.exit(main())
