@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   creates .venv if needed, then runs the whole pipeline on the built-in toy category
-#   make test   creates .venv if needed, then runs every notebook's tests (nbdev-test)
+#   make test   creates .venv if needed, then runs every notebook's tests (nbdev-test) and the GPU check's dry run
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NB_WORKERS ?= 2
 
-.PHONY: install demo test test-slow export clean-nbs docs docs-check readme
+.PHONY: install demo test test-slow export clean-nbs docs docs-check readme gpu-check
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,14 @@ demo: $(STAMP)
 # oversubscription. Slow and CUDA cells are skipped here (see test-slow and `--flags cuda`).
 test: $(STAMP)
 	OMP_NUM_THREADS=1 MPLBACKEND=Agg $(BIN)/nbdev-test --n-workers $(NB_WORKERS) --timing
+	bash tools/gpu_check.sh --dry-run
 	@echo "nbdev-test: $$(ls nbs/*.ipynb | wc -l) passed, 0 failed"
+
+# The prepared check of a GPU machine (at most 8 minutes): CUDA tests, CPU against CUDA, throughput, the
+# paper budget on bottle. DATA is a folder holding bottle/ (MVTec AD layout); results go to build/gpu-check/.
+DATA ?= ../shared/data/mvtec_ad
+gpu-check: $(STAMP)
+	bash tools/gpu_check.sh --data $(DATA)
 
 test-slow: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/nbdev-test --n-workers 1 --flags slow --timing

@@ -21,7 +21,7 @@ variable `KATEX_DIST`) at the `dist/` folder of any KaTeX release (the npm tarba
 import argparse, html, os, re, shutil, subprocess, sys, tarfile, tempfile
 from pathlib import Path
 
-# Python puts this script's folder first on sys.path: tools/execnb.py would then hide the execnb package nbdev imports
+# Python puts this script's folder first on sys.path: tools/run_nbs.py would then hide the execnb package nbdev imports
 sys.path[:] = [p for p in sys.path if Path(p or '.').resolve() != Path(__file__).resolve().parent]
 
 os.environ.setdefault('MPLBACKEND', 'Agg')

@@ -8,7 +8,7 @@ chapter reached by following a link from the index, and of the first page with m
 import argparse, html, json, re, shutil, subprocess, sys, tempfile
 from pathlib import Path
 
-# Python puts this script's folder first on sys.path: tools/execnb.py would then hide the execnb package nbdev imports
+# Python puts this script's folder first on sys.path: tools/run_nbs.py would then hide the execnb package nbdev imports
 sys.path[:] = [p for p in sys.path if Path(p or '.').resolve() != Path(__file__).resolve().parent]
 from nbdev.config import get_config, nbpath2html
 from nbdev.doclinks import nbglob

@@ -1,6 +1,6 @@
 """Run notebooks in place so that their saved outputs (figures, tables) match the code, keeping them small.
 
-    python tools/execnb.py nbs/03_cutswap.ipynb [more.ipynb ...]
+    python tools/run_nbs.py nbs/05_augment.ipynb [more.ipynb ...]
 
 Cells flagged `#| slow`, `#| cuda` or `#| full` keep their old outputs and are not run. PNG figures larger
 than 60 KB are stored as JPEG (quality 80), so a chapter stays well under 1 MB.
@@ -31,7 +31,7 @@ def run(path):
     skipped = {}
     for i, c in enumerate(nb.cells):
         if c.cell_type == 'code' and _flags(c.source) & set(SKIP_FLAGS):
-            skipped[i] = c.source; c.source = '# skipped by tools/execnb.py\n'
+            skipped[i] = c.source; c.source = '# skipped by tools/run_nbs.py\n'
     t0 = time.time()
     NotebookClient(nb, timeout=1800, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}}).execute()
     for i, src in skipped.items():
