@@ -17,7 +17,7 @@ import torch
 __all__ = ['METHODS', 'TRAINED_METHODS', 'CLUSTER_MODES', 'STRATEGIES', 'PATCH_RULES', 'BALANCES', 'N_SALIENCY_LAYERS',
            'RequiredStr', 'ConfigError', 'check_choice', 'parse_levels', 'default_device', 'resolve_device',
            'device_name', 'versions', 'set_seed', 'replace_atomic', 'save_atomic', 'write_text_atomic',
-           'write_json_atomic', 'append_text_durable', 'read_complete_lines']
+           'write_json_atomic', 'load_package_file', 'append_text_durable', 'read_complete_lines']
 
 # %% ../nbs/00_core.ipynb #c006
 METHODS = ('none', 'cutpaste', 'cutswap')     # encoders compared: untuned ResNet18, CutPaste- or CutSwap-trained
@@ -123,6 +123,25 @@ def write_text_atomic(text:str, path) -> Path:
 def write_json_atomic(obj, path) -> Path:
     "JSON (indented; non-JSON values as `str`) through a temporary file and `os.replace`."
     return write_text_atomic(json.dumps(obj, indent=1, default=str), path)
+
+# %% ../nbs/00_core.ipynb #c911
+def _load_reason(e:Exception) -> str:
+    "The telling line of a `torch.load` error."
+    lines = [l.strip() for l in str(e).splitlines() if l.strip()]
+    return next((l for l in lines if 'WeightsUnpickler' in l), lines[0] if lines else type(e).__name__)
+
+def load_package_file(path, # a file this package wrote with `torch.save`
+                      fmt:str, # the prefix its `format` entry must have, e.g. 'cutswap_nb.detector/'
+                      name:str, # what it is, for messages, e.g. 'Detector'
+                      writer:str, # what writes it, for messages, e.g. 'Detector.save'
+                     ) -> dict:
+    "A file written by this package, read with `weights_only=True` (no code is unpickled) and checked to be of kind `fmt`."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"{name} file not found: {path}")
+    try: obj = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e: raise ConfigError(f"Cannot read {path} as a {name} file (only tensors and plain containers are accepted): {_load_reason(e)}") from e
+    if not (isinstance(obj, dict) and str(obj.get('format', '')).startswith(fmt)): raise ConfigError(f"{path} is not a {name} file written by {writer}")
+    return obj
 
 # %% ../nbs/00_core.ipynb #c027
 def append_text_durable(path, # file to append to (created if absent)

@@ -19,7 +19,7 @@ from fastcore.basics import patch
 from fastcore.script import call_parse
 
 from .core import (
-    ConfigError, RequiredStr, check_choice, resolve_device, versions, save_atomic, write_json_atomic, append_text_durable, read_complete_lines)
+    ConfigError, RequiredStr, check_choice, load_package_file, resolve_device, versions, save_atomic, write_json_atomic, append_text_durable, read_complete_lines)
 from .data import (
     DatasetError, IMG_EXTS, IMAGENET_MEAN, IMAGENET_STD, RESIZE_RULES, MASK_MODES, load_rgb, preprocess, load_dataset, load_tensors)
 from .models import build_model, random_model
@@ -244,12 +244,7 @@ def load(cls:Detector, path, # a file written by `Detector.save` (or `cutswap ev
          device=None, # default: CUDA when available
         ) -> Detector:
     "A detector from its file, read with `weights_only=True`; no dataset or other file is needed."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"Detector file not found: {path}")
-    try: obj = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e: raise ConfigError(f"cannot read {path} as a detector (only tensors and plain containers are accepted): {_reason(e)}") from e
-    if not (isinstance(obj, dict) and str(obj.get('format', '')).startswith('cutswap_nb.detector/')):
-        raise ConfigError(f"{path} is not a detector file written by Detector.save / cutswap eval --save-model")
+    obj = load_package_file(path, 'cutswap_nb.detector/', 'Detector', 'Detector.save / cutswap eval --save-model')
     backbone = load_encoder(obj['encoder']['state_dict'])
     pc = PatchCore(backbone, device=resolve_device(device), **obj['patchcore']['config'])
     if backbone_fingerprint(pc.backbone, pc.layers) != obj['encoder']['sha1']: raise ConfigError(f"{path}: the stored encoder weights are damaged")
@@ -257,11 +252,6 @@ def load(cls:Detector, path, # a file written by `Detector.save` (or `cutswap ev
     pre = obj['preprocessing']
     return cls(pc, pre['size'], pre['crop'], pre['resize'], pre['mean'], pre['std'], obj.get('threshold'),
                obj.get('heatmap_range'), dict(obj.get('info', {}), versions=obj.get('versions')))
-
-def _reason(e:Exception) -> str:
-    "The telling line of a `torch.load` error."
-    lines = [l.strip() for l in str(e).splitlines() if l.strip()]
-    return next((l for l in lines if 'WeightsUnpickler' in l), lines[0] if lines else type(e).__name__)
 
 # %% ../nbs/10_detector.ipynb #c056
 def load_splits(root, category:str, # the dataset

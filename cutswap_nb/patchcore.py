@@ -15,7 +15,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 
-from .core import ConfigError, check_choice, resolve_device
+from .core import load_package_file, ConfigError, check_choice, resolve_device
 from .metrics import compute_metrics
 
 try: import faiss
@@ -444,12 +444,7 @@ def load(cls:PatchCore, path, # file written by `save`
          check_backbone:bool=True, # refuse a backbone whose weights differ from the fitted one
         ) -> PatchCore:
     "A fitted PatchCore from `save`d bank and settings, on `backbone` (loaded with `weights_only=True`)."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"PatchCore file not found: {path}")
-    try: obj = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e: raise ValueError(f"Cannot load {path} as a PatchCore model (only tensors and plain containers are accepted): {e}") from e
-    if not (isinstance(obj, dict) and str(obj.get('format', '')).startswith('cutswap_nb.patchcore/')):
-        raise ValueError(f"{path} is not a PatchCore model written by PatchCore.save")
+    obj = load_package_file(path, 'cutswap_nb.patchcore/', 'PatchCore', 'PatchCore.save')
     pc = cls(backbone, device=device, **obj['config'])
     if check_backbone and obj.get('backbone_sha1') != backbone_fingerprint(pc.backbone, pc.layers):
         raise ValueError(f"The backbone's weights differ from those {path} was fitted with; pass the same encoder "
