@@ -85,7 +85,8 @@ def summary_table(rows:list, # benchmark rows
                          if all((c, m) in vals[k] for c in cats) else [])
            for m in methods for k in metrics]
     lines.append('| **Average** | ' + ' | '.join(avg) + ' |')
-    return '\n'.join(lines) + f'\n\nMean ± std over seeds {", ".join(map(str, seeds))}.'
+    note = f'Mean ± std over seeds {", ".join(map(str, seeds))}.' if len(seeds) > 1 else f'One seed ({seeds[0]}): no spread to show.'
+    return '\n'.join(lines) + '\n\n' + note
 
 # %% ../nbs/12_compare.ipynb #c015
 def auroc_rows(labels:np.ndarray, # (n,) or (R, n) 0/1 labels
