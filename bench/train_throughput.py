@@ -11,7 +11,7 @@ step as `a` micro-batches, as `train` does, and reports the peak CUDA memory):
   - the share of step time spent building batches (the builder is timed separately, synchronised),
 and the same images/s for plain ResNet18 training (torchvision resnet18, same input size, same
 number of images per step, random inputs and labels, same optimiser), with the ratio of the two.
-Goals on GPU: batch building < 10 % of step time, images/s within 2x of plain ResNet18.
+Goals on GPU: batch building < 10 % of step time, images/s within 1.5x of plain ResNet18 (issue #12).
 Timings are printed, never asserted.
 """
 import argparse, math, time
@@ -108,7 +108,7 @@ def main():
     if device.type == 'cuda': print(f"peak CUDA memory: {torch.cuda.max_memory_allocated(device) / 2**30:.2f} GiB")
     n2, t2 = time_plain(per_step, args, device, amp)
     print(f"plain ResNet18   : {n2 / t2:8.1f} images/s ({per_step} images/step, {t2 / args.steps * 1000:.0f} ms/step)")
-    print(f"ratio plain / cutswap images/s: {(n2 / t2) / (n / ts):.2f}x   (goal on GPU: < 2x; batch building < 10 %)")
+    print(f"ratio plain / cutswap images/s: {(n2 / t2) / (n / ts):.2f}x   (goal on GPU: <= 1.5x; batch building < 10 %)")
 
 
 if __name__ == '__main__':
