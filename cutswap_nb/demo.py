@@ -81,12 +81,15 @@ def demo(out='runs/demo', # output folder (toy data, runs, results, figures)
     return store
 
 # %% ../nbs/15_demo.ipynb #c009
+import inspect
 from fastcore.script import call_parse
 
+_DEMO = {k: p.default for k, p in inspect.signature(demo).parameters.items()}   # one place for the defaults: `demo`
+
 @call_parse
-def demo_cli(out:str='runs/demo', # output folder (toy data, runs, results, figures)
-             epochs:int=12, # training epochs per method
-             size:int=96, # toy image size
+def demo_cli(out:str=_DEMO['out'], # output folder (toy data, runs, results, figures)
+             epochs:int=_DEMO['epochs'], # training epochs per method
+             size:int=_DEMO['size'], # toy image size
              device:str=None, # cpu or cuda (default: cuda when available)
             ) -> int:
     "The whole pipeline on the built-in toy category (a few minutes on a CPU)."
