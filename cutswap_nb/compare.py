@@ -12,7 +12,7 @@ from .paper import METHOD_TITLES, PAPER_METHOD_ORDER, paper_value
 
 # %% auto #0
 __all__ = ['PAIRS', 'COLORS', 'select_rows', 'seed_values', 'mean_std', 'average_over_categories', 'summary_table', 'auroc_rows',
-           'stratified_draws', 'paired_bootstrap', 'paired_table', 'plot_seed_dots']
+           'stratified_draws', 'paired_bootstrap', 'paired_differences', 'paired_table', 'plot_seed_dots']
 
 # %% ../nbs/12_compare.ipynb #c006
 def select_rows(rows:list, # benchmark rows
@@ -139,7 +139,7 @@ def paired_bootstrap(cells:dict, # {category: [(labels, scores_a, scores_b) per 
     out['average'] = (float(np.mean([v[0] for v in out.values()])), *np.quantile(avg, q).tolist())
     return out
 
-# %% ../nbs/12_compare.ipynb #c026
+# %% ../nbs/12_compare.ipynb #c027
 PAIRS = (('cutswap', 'cutpaste'), ('cutswap', 'none'), ('cutpaste', 'none'))   # (A, B): A − B
 
 def _paired_cells(rows, a, b) -> dict:
@@ -161,7 +161,19 @@ def _pixel_diffs(rows, a, b, cat):
     common = sorted(set(v.get((cat, a), {})) & set(v.get((cat, b), {})))
     return [v[(cat, a)][s] - v[(cat, b)][s] for s in common]
 
-# %% ../nbs/12_compare.ipynb #c027
+# %% ../nbs/12_compare.ipynb #c028
+def paired_differences(rows:list, # benchmark rows with per-image scores
+                       coreset:float, # the coreset ratio
+                       a:str, # method A
+                       b:str, # method B: the difference is A − B
+                       n_boot:int=2000, # bootstrap replicates
+                       **select, # variant, protocol, scope: passed to `select_rows`
+                      ) -> dict: # {category or 'average': (difference, low, high)}; empty when no seed has both
+    "Image AUROC of A − B per category and on average, paired on the same seeds and test images, with 95 % intervals."
+    cells = _paired_cells(select_rows(rows, coreset, **select), a, b)
+    return paired_bootstrap(cells, n_boot) if cells else {}
+
+# %% ../nbs/12_compare.ipynb #c029
 def paired_table(rows:list, # benchmark rows with per-image scores
                  coreset:float, # the coreset ratio
                  pairs=PAIRS, # (A, B) pairs: A − B
@@ -169,8 +181,8 @@ def paired_table(rows:list, # benchmark rows with per-image scores
                  **select, # variant, protocol, scope: passed to `select_rows`
                 ) -> str: # a Markdown table
     "Paired differences per category and on average: image AUROC with a 95 % interval, pixel AUROC mean ± std."
+    res = {(a, b): d for a, b in pairs if (d := paired_differences(rows, coreset, a, b, n_boot, **select))}
     rows = select_rows(rows, coreset, **select)
-    res = {(a, b): paired_bootstrap(c, n_boot) for a, b in pairs if (c := _paired_cells(rows, a, b))}
     if not res: return f"(no paired results with per-image scores at coreset {coreset})"
     cats = list(dict.fromkeys(c for r in res.values() for c in r if c != 'average')) + ['average']
     name = {'none': 'untuned', 'cutpaste': 'CutPaste', 'cutswap': 'CutSwap'}
@@ -189,7 +201,7 @@ def paired_table(rows:list, # benchmark rows with per-image scores
     return '\n'.join(lines) + (f'\n\nImage AUROC: mean difference over {n_seeds} seed(s) [95 % hierarchical bootstrap interval, '
                                f'{n_boot} replicates]; pixel AUROC: mean ± std of the per-seed differences.')
 
-# %% ../nbs/12_compare.ipynb #c031
+# %% ../nbs/12_compare.ipynb #c037
 COLORS = {'none': '#9e9e9e', 'cutpaste': '#f28e2b', 'cutswap': '#4e79a7'}
 
 def plot_seed_dots(rows:list, # benchmark rows
