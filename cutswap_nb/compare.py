@@ -12,7 +12,8 @@ from .paper import METHOD_TITLES, PAPER_METHOD_ORDER, paper_value
 
 # %% auto #0
 __all__ = ['PAIRS', 'COLORS', 'select_rows', 'seed_values', 'mean_std', 'average_over_categories', 'summary_table', 'auroc_rows',
-           'stratified_draws', 'paired_bootstrap', 'paired_differences', 'paired_table', 'plot_seed_dots']
+           'stratified_draws', 'paired_bootstrap', 'fmt_difference', 'paired_differences', 'paired_table',
+           'plot_seed_dots']
 
 # %% ../nbs/12_compare.ipynb #c006
 def select_rows(rows:list, # benchmark rows
@@ -151,6 +152,12 @@ def _paired_cells(rows, a, b) -> dict:
             cells.setdefault(cat, []).append((r['image_labels'], r['image_scores'], by[(cat, b, s)]['image_scores']))
     return cells
 
+def fmt_difference(d:tuple|None, # (difference, low, high), as `paired_bootstrap` gives it; None: no value
+                   minus:str='-', # the minus sign to write ('−' for prose)
+                  ) -> str:
+    "A paired difference and its interval: +0.063 [+0.006, +0.118]; '–' for None."
+    return '–' if d is None else f'{d[0]:+.3f} [{d[1]:+.3f}, {d[2]:+.3f}]'.replace('-', minus)
+
 def _fmt_diff(vals) -> str:
     if not vals: return '–'
     m, s, n = mean_std(vals)
@@ -192,7 +199,7 @@ def paired_table(rows:list, # benchmark rows with per-image scores
         cells = []
         for (a, b), r in res.items():
             d = r.get(cat)
-            cells.append('–' if d is None else f'{d[0]:+.3f} [{d[1]:+.3f}, {d[2]:+.3f}]')
+            cells.append(fmt_difference(d))
             px = ([float(np.mean(x)) for x in zip(*[_pixel_diffs(rows, a, b, c) for c in cats[:-1]])] if cat == 'average'
                   else _pixel_diffs(rows, a, b, cat))
             cells.append(_fmt_diff(px))
