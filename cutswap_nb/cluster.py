@@ -6,304 +6,18 @@ Docs: https://cutswap-nb.github.io/cutswap_nb/cluster.html.md"""
 
 # %% ../nbs/04_cluster.ipynb #c003
 from __future__ import annotations
-import math, numbers
+import numbers
 import torch
 
 from .core import CLUSTER_MODES, ConfigError, check_choice
+from .kmeans import _as_rows, _bincount, _labels_of, _map_uniforms, kmeans_centroids
 
 # %% auto #0
-__all__ = ['HIST_BINS', 'BINS', 'COARSE_BINS', 'BIN_ITERS', 'TOL', 'CHECK_EVERY', 'CPU_BIN_ROWS', 'map_histograms',
-           'lloyd_sorted', 'kmeans_1d', 'inertia', 'select_cluster', 'top_k_pixels', 'show_candidates',
-           'cluster_explorer']
+__all__ = ['kmeans_1d', 'inertia', 'select_cluster', 'top_k_pixels', 'show_candidates', 'cluster_explorer']
 
 # %% ../nbs/04_cluster.ipynb #c006
-HIST_BINS = 8192   # histogram bins per map; they bound the error of the solution found on BINS
-BINS = 1024        # Lloyd's iterations run on the histograms merged to this many bins per map
-COARSE_BINS = 128  # k-means++ restarts run on this coarser histogram; the best start is refined on BINS
-BIN_ITERS = 300    # at most this many Lloyd iterations on a histogram (cheap: O(k log BINS) per map each)
-TOL = 1e-4         # convergence on the pixels: squared centroid shift <= TOL * variance of the map (scikit-learn's rule)
-CHECK_EVERY = 8    # Lloyd's loops ask the device whether they converged only every this many iterations
-CPU_BIN_ROWS = 32  # on the CPU, maps per block of histogram work: small tensors run on one thread
-
-# %% ../nbs/04_cluster.ipynb #c012
-def _as_rows(maps:torch.Tensor) -> torch.Tensor:
-    "(..., H, W) maps as (M, H*W) floating rows."
-    if maps.ndim < 2: raise ValueError(f"maps must be (..., H, W), got shape {tuple(maps.shape)}")
-    x = maps.reshape(-1, maps.shape[-2] * maps.shape[-1])
-    if x.dtype not in (torch.float32, torch.float64): x = x.float()
-    return x
-
-def _bincount(idx, n, weights=None):
-    "`torch.bincount(idx, weights, minlength=n)` for indices < n, with no read-back on CUDA."
-    if idx.device.type == 'cpu': return torch.bincount(idx, weights, minlength=n)
-    src = torch.ones_like(idx, dtype=torch.int64) if weights is None else weights
-    return torch.zeros(n, dtype=src.dtype, device=idx.device).index_add_(0, idx, src)
-
-# %% ../nbs/04_cluster.ipynb #c015
-def _bin_scale(x, bins):
-    "Each row's minimum and bins per unit, and whether a one-pass bin position is exact enough (one read-back)."
-    lo, hi = x.amin(1, keepdim=True), x.amax(1, keepdim=True)
-    span = hi - lo
-    span = torch.where(span > 0, span, torch.ones_like(span))
-    scale = ((bins - 1) / span.double()).clamp_(max=torch.finfo(x.dtype).max).to(x.dtype)
-    finite, near = torch.stack([(lo.isfinite() & hi.isfinite()).all(), ((lo * scale).abs() < 4096).all()]).tolist()
-    if not finite: raise ValueError("maps contain NaN or infinite values")
-    return lo, scale, near
-
-def _histograms(x, bins, work=None):
-    "Counts, sums (M, bins), lo, scale of the rows of x; `work` (int64 of x's shape, or None) is scratch memory."
-    M, P = x.shape
-    lo, scale, near = _bin_scale(x, bins)
-    itype = torch.int32 if M * bins < 2**31 else torch.int64
-    if work is not None and x.dtype == torch.float32 and itype == torch.int32:
-        halves = work.view(-1).view(torch.int32)                 # two 4-byte halves: bin positions, bin indices
-        pos, idx = halves[M * P:].view(torch.float32).view(M, P), halves[:M * P].view(M, P)
-        if near: torch.addcmul(-lo * scale, x, scale, out=pos)  # one pass; error < 1e-3 bins
-        else: torch.sub(x, lo, out=pos).mul_(scale)             # lo far from 0 relative to the span: exact order
-        idx.copy_(pos)                                          # truncation toward 0: floor, and -1e-3 -> 0
-    else: idx = torch.sub(x, lo).mul_(scale).to(itype)
-    idx = idx.add_(torch.arange(0, M * bins, bins, device=x.device, dtype=itype)[:, None]).view(-1)
-    counts = _bincount(idx, M * bins).view(M, bins).double()
-    sums = _bincount(idx, M * bins, x.reshape(-1)).view(M, bins).double()
-    return counts, sums, lo.double(), scale.double()            # bin b holds values in [lo + b/scale, lo + (b+1)/scale)
-
-# %% ../nbs/04_cluster.ipynb #c017
-def _bin_means(counts, sums, lo, scale):
-    "Mean value of each bin (its left edge when empty), forced non-decreasing against rounding."
-    edges = lo + torch.arange(counts.shape[1], device=counts.device, dtype=torch.float64) / scale
-    return torch.where(counts > 0, sums / counts.clamp_min(1), edges).cummax(1).values
-
-def map_histograms(x:torch.Tensor, # (M, P) values, one map per row
-                   bins:int=HIST_BINS, # bins per row, over the row's own [min, max]
-                  ) -> tuple: # counts, sums, means: (M, bins) float64; means non-decreasing along each row
-    "Per-row histograms keeping each bin's count and the exact sum of its values."
-    counts, sums, lo, scale = _histograms(x, bins)
-    return counts, sums, _bin_means(counts, sums, lo, scale)
-
-# %% ../nbs/04_cluster.ipynb #c020
-def _runs(v, c):
-    "Edges (R, k+1) of the runs of sorted points `v` (R, n) nearest to each sorted centroid of `c` (R, k)."
-    R, n = v.shape
-    inner = torch.searchsorted(v, ((c[:, 1:] + c[:, :-1]) / 2).contiguous(), right=True)
-    return torch.cat([inner.new_zeros(R, 1), inner, inner.new_full((R, 1), n)], 1)
-
-def _run_sums(cum, edges):
-    "Sums over runs from cumulative sums `cum` (R, n+1) and run edges (R, k+1)."
-    g = cum.gather(1, edges)
-    return g[:, 1:] - g[:, :-1]
-
-def _cumsum0(a): return torch.cat([a.new_zeros(a.shape[0], 1), a.cumsum(1)], 1)
-
-# %% ../nbs/04_cluster.ipynb #c023
-def _nonempty_neighbours(w):
-    "For every index: the last non-empty point at or before it (-1: none), and the first at or after it (n: none)."
-    n = w.shape[1]
-    i = torch.arange(n, device=w.device).expand_as(w)
-    prev = torch.where(w > 0, i, -1).cummax(1).values
-    nxt = torch.where(w > 0, i, n).flip(1).cummin(1).values.flip(1)
-    return prev, nxt
-
-def _farthest_point(v, c, prev, nxt):
-    "Value of the non-empty point farthest from its nearest centroid in `c` (R, k), the first one on ties."
-    n = v.shape[1]
-    b = _runs(v, c.sort(1).values)[:, 1:-1]                      # first index past each midpoint
-    p1 = torch.where(b > 0, prev.gather(1, (b - 1).clamp(0, n - 1)), -1)   # two non-empty points before it
-    p2 = torch.where(p1 > 0, prev.gather(1, (p1 - 1).clamp(0, n - 1)), -1)   # (two: rounding at the midpoint)
-    q1 = torch.where(b < n, nxt.gather(1, b.clamp(0, n - 1)), n)            # and two after it
-    q2 = torch.where(q1 < n - 1, nxt.gather(1, (q1 + 1).clamp(0, n - 1)), n)
-    cand = torch.cat([nxt[:, :1], prev[:, -1:], p1, p2, q1, q2], 1)
-    safe = cand.clamp(0, n - 1)
-    d2 = ((v.gather(1, safe)[..., None] - c[:, None, :]) ** 2).amin(-1).masked_fill((cand < 0) | (cand >= n), -1.)
-    first = torch.where(d2 == d2.amax(1, keepdim=True), safe, n).amin(1, keepdim=True)
-    return v.gather(1, first)[:, 0]
-
-def _reseed_empty(v, c, n, prev, nxt):
-    "Move the first empty cluster (count `n` == 0) of each row to the non-empty point farthest from its centroid."
-    empty = n == 0
-    first = empty.int().argmax(1, keepdim=True)
-    move = empty.any(1, keepdim=True) & (torch.arange(c.shape[1], device=c.device) == first)
-    return torch.where(move, _farthest_point(v, c, prev, nxt)[:, None], c)
-
-# %% ../nbs/04_cluster.ipynb #c027
-def _lloyd_step(v, cum_n, cum_s, c, nbrs=None):
-    "One Lloyd iteration: new sorted centroids, and whether a cluster was empty (re-seeded when `nbrs` = (prev, nxt) is given)."
-    e = _runs(v, c)
-    n = _run_sums(cum_n, e)
-    new = torch.where(n > 0, _run_sums(cum_s, e) / n.clamp_min(1e-300), c)
-    if nbrs is not None: new = _reseed_empty(v, new, n, *nbrs)
-    return new.sort(1).values, (n == 0).any()
-
-def _lloyd_chunk(v, cum_n, cum_s, c, steps, nbrs=None):
-    "`steps` Lloyd iterations from `c`: the centroids before and after the last one, and whether a cluster was ever empty."
-    emptied = torch.zeros((), dtype=torch.bool, device=c.device)
-    for _ in range(steps):
-        last = c
-        c, empty = _lloyd_step(v, cum_n, cum_s, c, nbrs)
-        emptied = emptied | empty
-    return last, c, emptied
-
-def _lloyd_cum(v, w, cum_n, cum_s, c, iters):
-    "Lloyd's iterations until no centroid moves or `iters` are done, in chunks of CHECK_EVERY with one read-back each."
-    for done in range(0, iters, CHECK_EVERY):
-        steps = min(CHECK_EVERY, iters - done)
-        last, new, emptied = _lloyd_chunk(v, cum_n, cum_s, c, steps)
-        moving, emptied = torch.stack([(new != last).any(), emptied]).tolist()
-        if emptied:                                              # run the chunk again, re-seeding empty clusters
-            last, new, _ = _lloyd_chunk(v, cum_n, cum_s, c, steps, _nonempty_neighbours(w))
-            moving = not torch.equal(new, last)
-        c = new
-        if not moving: break
-    return c
-
-def lloyd_sorted(v:torch.Tensor, # (R, n) points, non-decreasing along each row
-                 w:torch.Tensor, # (R, n) their weights (counts)
-                 s:torch.Tensor, # (R, n) their weighted sums (count x value)
-                 c:torch.Tensor, # (R, k) starting centroids, sorted
-                 iters:int=BIN_ITERS, # at most this many iterations
-                ) -> torch.Tensor: # (R, k) sorted centroids
-    "Lloyd's iterations on weighted sorted 1-D points, all rows at once, until no centroid moves."
-    return _lloyd_cum(v, w, _cumsum0(w), _cumsum0(s), c, iters)
-
-# %% ../nbs/04_cluster.ipynb #c032
-def _draw(p, u):
-    "Indices drawn in proportion to the weights of each row of `p` (R, n), by inverse CDF of uniforms `u` (R, d)."
-    cdf = p.cumsum(1)
-    return torch.searchsorted(cdf, (u * cdf[:, -1:]).contiguous(), right=True).clamp_max(p.shape[1] - 1)
-
-def _kmeanspp(v, w, k, u):
-    "Greedy k-means++ on weighted points (scikit-learn's variant: 2 + log k trials per step): (R, k) sorted."
-    R, n = v.shape
-    trials = 2 + int(math.log(k))
-    c = [v.gather(1, _draw(w, u[:, :1]))]
-    d2 = (v - c[0]) ** 2
-    rows = torch.arange(R, device=v.device)
-    for step in range(1, k):
-        p = w * d2
-        p = torch.where(p.sum(1, keepdim=True) > 0, p, w)      # all points on centroids already: any point
-        cand = v.gather(1, _draw(p, u[:, 1 + (step - 1) * trials:1 + step * trials]))   # (R, trials)
-        d2_cand = torch.minimum(d2[:, None, :], (v[:, None, :] - cand[..., None]) ** 2)
-        best = (w[:, None, :] * d2_cand).sum(-1).argmin(1)     # the trial that lowers the potential most
-        c.append(cand[rows, best][:, None])
-        d2 = d2_cand[rows, best]
-    return torch.cat(c, 1).sort(1).values
-
-# %% ../nbs/04_cluster.ipynb #c035
-def _kmeanspp_uniforms(n_init, k, seed, device):
-    "The uniforms of all k-means++ draws for one seed: (n_init, d), from a CPU generator."
-    g = torch.Generator().manual_seed(int(seed))
-    return torch.rand(n_init, 1 + (k - 1) * (2 + int(math.log(k))), generator=g, dtype=torch.float64).to(device)
-
-def _map_uniforms(seed, maps_shape, n_init, k, device):
-    "(M, n_init, d) uniforms of every map: one seed for all, or one per entry of the maps' first dimension."
-    M = math.prod(maps_shape[:-2])
-    if isinstance(seed, numbers.Integral) or (torch.is_tensor(seed) and seed.ndim == 0):
-        return _kmeanspp_uniforms(n_init, k, seed, device)[None].expand(M, -1, -1)
-    seeds = [int(s) for s in seed]
-    lead = maps_shape[0] if len(maps_shape) > 2 else 1
-    if len(seeds) != lead:
-        raise ConfigError(f"seed must be an int or one seed per entry of the maps' first dimension ({lead}), got {len(seeds)} seeds")
-    u = torch.stack([_kmeanspp_uniforms(n_init, k, s, 'cpu') for s in seeds]).to(device)
-    return u.repeat_interleave(M // lead, 0)
-
-# %% ../nbs/04_cluster.ipynb #c038
-def _quantiles(v, w, k):
-    "Values at the (j + 1/2)/k weighted quantiles: (R, k) sorted."
-    cum = w.cumsum(1)
-    q = (torch.arange(k, device=v.device, dtype=cum.dtype) + 0.5) / k * cum[:, -1:]
-    return v.gather(1, torch.searchsorted(cum, q.contiguous()).clamp_max(v.shape[1] - 1))
-
-def _inertia_cum(v, cum_n, cum_s, cum_q, c):
-    "Inertia of weighted sorted points around sorted centroids (the spread within a point not counted)."
-    e = _runs(v, c)
-    n, s, q = (_run_sums(a, e) for a in (cum_n, cum_s, cum_q))
-    return (q - 2 * c * s + n * c * c).sum(1)
-
-# %% ../nbs/04_cluster.ipynb #c041
-def _coarsen(w, s, v, f):
-    "Merge groups of `f` neighbouring bins: weights, sums and (non-decreasing) means."
-    M, n = w.shape
-    wc, sc = w.view(M, n // f, f).sum(-1), s.view(M, n // f, f).sum(-1)
-    vc = torch.where(wc > 0, sc / wc.clamp_min(1), v.view(M, n // f, f)[..., 0]).cummax(1).values
-    return wc, sc, vc
-
-def _best_kmeanspp(w, s, v, k, u):
-    "Best of the k-means++ starts drawn from `u` (M, n_init, d), each refined by Lloyd on these bins: (M, k)."
-    M, n_init = w.shape[0], u.shape[1]
-    uR = u.transpose(0, 1).reshape(n_init * M, -1)              # rows: restart-major, like vR
-    vR, wR = v.repeat(n_init, 1), w.repeat(n_init, 1)
-    cum_n, cum_s, cum_q = (_cumsum0(a).repeat(n_init, 1) for a in (w, s, s * v))
-    cR = _lloyd_cum(vR, wR, cum_n, cum_s, _kmeanspp(vR, wR, k, uR), BIN_ITERS)
-    best = _inertia_cum(vR, cum_n, cum_s, cum_q, cR).view(n_init, M).argmin(0)
-    return cR.view(n_init, M, k)[best, torch.arange(M, device=v.device)]
-
-def _histogram_kmeans(w, s, v, k, init, u):
-    "k-means on the histograms (M, BINS): starting centroids, then Lloyd's iterations to convergence."
-    if init == 'quantile': c = _quantiles(v, w, k)
-    else: c = _best_kmeanspp(*_coarsen(w, s, v, BINS // COARSE_BINS), k, u)
-    return _lloyd_cum(v, w, _cumsum0(w), _cumsum0(s), c, BIN_ITERS)
-
-# %% ../nbs/04_cluster.ipynb #c044
-def _labels_of(x, c):
-    "Label of the nearest centroid for every value (ties to the lower): x (M, P), sorted c (M, k) -> uint8 (int64 for k > 256)."
-    mid = ((c[:, 1:] + c[:, :-1]) / 2).to(x.dtype)
-    if mid.shape[1] == 0: return torch.zeros(x.shape, dtype=torch.uint8, device=x.device)
-    if mid.shape[1] >= 256: return torch.searchsorted(mid.contiguous(), x)
-    lab = (x > mid[:, :1]).view(torch.uint8)                     # reuse the comparison's buffer: no extra pass
-    for j in range(1, mid.shape[1]): lab.add_((x > mid[:, j:j + 1]).view(torch.uint8))
-    return lab
-
-# %% ../nbs/04_cluster.ipynb #c046
-def _bounds_in_bins(cum, a, b, B):
-    "Sums over bins a..b inclusive (empty when b < a), from cumulative sums `cum` (M, B+1)."
-    a = a.clamp(0, B)
-    return cum.gather(1, torch.maximum(b + 1, a).clamp(max=B)) - cum.gather(1, a)
-
-def _update_bound(w, s, lo, scale, c):
-    "Bound (M, k) on how far one exact Lloyd step on the pixels would move each centroid, from the histograms alone."
-    M, B = w.shape
-    if c.shape[1] == 1: return torch.zeros_like(c)               # one cluster: its mean, exact from the bin sums
-    cum_n, cum_s = _cumsum0(w), _cumsum0(s)
-    t = ((c[:, 1:] + c[:, :-1]) / 2 - lo) * scale                # each boundary in bin units
-    ulo, uhi = (t - 0.02).floor().clamp(-1, B - 1).long(), (t + 0.02).floor().clamp(-1, B - 1).long()
-    first, last = torch.zeros_like(ulo[:, :1]), torch.full_like(ulo[:, :1], B - 1)
-    a, b = torch.cat([first, uhi + 1], 1), torch.cat([ulo - 1, last], 1)
-    N, S = _bounds_in_bins(cum_n, a, b, B), _bounds_in_bins(cum_s, a, b, B)   # bins surely in cluster j
-    U = _bounds_in_bins(cum_n, ulo, uhi, B)                      # pixels of the bins a boundary may cut
-    vmin, vmax = lo + (ulo - 0.02) / scale, lo + (uhi + 1.02) / scale   # and their range of values
-    z = torch.zeros_like(c[:, :1])
-    UL, UH = torch.cat([z, U], 1), torch.cat([U, z], 1)          # cut bins below / above cluster j
-    aL, bL, aH, bH = torch.cat([z, vmin], 1), torch.cat([z, vmax], 1), torch.cat([vmin, z], 1), torch.cat([vmax, z], 1)
-    bound = torch.zeros_like(c)
-    for mL in (0, 1):                                            # the mean is extreme at a corner of the counts
-        for mH in (0, 1):
-            n = N + mL * UL + mH * UH
-            for vL, vH in ((aL, aH), (bL, bH)):                  # cut pixels all at their lowest / highest values
-                mean = (S + mL * UL * vL + mH * UH * vH) / n.clamp_min(1)
-                bound = torch.maximum(bound, torch.where(n > 0, (mean - c).abs(), torch.zeros_like(c)))
-    return bound + 1e-6 * B / scale                              # + rounding of float32 bin sums: 1e-6 of the span
-
-# %% ../nbs/04_cluster.ipynb #c048
-def _pixel_step(x, c, off):
-    "One Lloyd iteration on the raw pixels x (M, P) from sorted centroids c (M, k); `off` (M, 1) = row * k."
-    M, k = c.shape
-    idx = (off + _labels_of(x, c)).view(-1)                      # (map, cluster) index of every pixel
-    n = _bincount(idx, M * k).view(M, k).double()
-    total = _bincount(idx, M * k, x.reshape(-1).double()).view(M, k)
-    return torch.where(n > 0, total / n.clamp_min(1), c).sort(1).values
-
-def _pixel_lloyd(x, c, var, iters):
-    "Lloyd's iterations on the raw pixels until all maps meet scikit-learn's tolerance (checked every CHECK_EVERY)."
-    off = torch.arange(0, c.numel(), c.shape[1], device=x.device)[:, None]
-    done = torch.zeros((), dtype=torch.bool, device=x.device)
-    for i in range(iters):
-        new = _pixel_step(x, c, off)
-        c, done = torch.where(done, c, new), done | (((new - c) ** 2).sum(1) <= TOL * var).all()
-        if (i + 1) % CHECK_EVERY == 0 and bool(done): break
-    return c
-
-# %% ../nbs/04_cluster.ipynb #c051
 def kmeans_1d(maps:torch.Tensor, # (..., H, W) maps; each is clustered on its own pixel values
-              k:int=4, # clusters per map
+              k:int=4, # clusters per map (the paper's K)
               iters:int=30, # at most this many Lloyd iterations on the raw pixels (after those on the histogram)
               seed=0, # seed of the k-means++ draws: an int, or one per entry of the maps' first dimension (e.g. per image)
               init:str='kmeans++', # 'kmeans++' (best of `n_init` draws) or 'quantile'
@@ -314,23 +28,13 @@ def kmeans_1d(maps:torch.Tensor, # (..., H, W) maps; each is clustered on its ow
     check_choice('init', init, ('kmeans++', 'quantile'))
     if n_init < 1: raise ConfigError(f"n_init (k-means++ restarts) must be >= 1, got {n_init}")
     x = _as_rows(maps)
-    M, P = x.shape
     u = _map_uniforms(seed, maps.shape, n_init, k, x.device)
-    labels = torch.empty(M, P, dtype=torch.int64, device=x.device)   # the result; scratch memory until then
-    hw, hs, lo, scale = _histograms(x, HIST_BINS, labels)        # 1. histograms
-    f = HIST_BINS // BINS
-    w, s = hw.view(M, BINS, f).sum(-1), hs.view(M, BINS, f).sum(-1)
-    v = _bin_means(w, s, lo, scale / f)
-    step = M if x.device.type != 'cpu' else CPU_BIN_ROWS        # 2. Lloyd on the histograms, in row blocks
-    c = torch.cat([_histogram_kmeans(w[i:i + step], s[i:i + step], v[i:i + step], k, init, u[i:i + step])
-                   for i in range(0, M, step)])
-    var = ((w * v * v).sum(1) / P - (s.sum(1) / P) ** 2).clamp_min(0)   # (slightly low: within-bin spread left out)
-    rows = ((_update_bound(hw, hs, lo, scale, c) ** 2).sum(1) > TOL * var).nonzero()[:, 0]   # 3. Lloyd on the pixels
-    if iters > 0 and len(rows): c = c.index_copy(0, rows, _pixel_lloyd(x[rows], c[rows], var[rows], iters))
-    labels.copy_(_labels_of(x, c))                               # 4. labels
+    labels = torch.empty(x.shape, dtype=torch.int64, device=x.device)   # the result; scratch memory until then
+    c = kmeans_centroids(x, k, u, init, iters, work=labels)            # histograms, Lloyd, certificate: chapter kmeans
+    labels.copy_(_labels_of(x, c))                                      # every pixel: its nearest centroid
     return labels.view(maps.shape), c.to(x.dtype).view(*maps.shape[:-2], k)
 
-# %% ../nbs/04_cluster.ipynb #c069
+# %% ../nbs/04_cluster.ipynb #c023
 def inertia(maps:torch.Tensor, # (..., H, W) maps
             labels:torch.Tensor, # (..., H, W) their cluster labels
             centroids:torch.Tensor, # (..., k) the centroids the labels index
@@ -340,21 +44,34 @@ def inertia(maps:torch.Tensor, # (..., H, W) maps
     c = centroids.reshape(x.shape[0], -1).double()
     return ((x - c.gather(1, labels.reshape(x.shape[0], -1))) ** 2).sum(1).view(maps.shape[:-2])
 
-# %% ../nbs/04_cluster.ipynb #c076
-def _chosen_cluster(present, mode, seed):
-    "Index (M,) of the chosen cluster of each map among the non-empty ones (`present`, bool (M, k))."
-    M, k = present.shape
-    order = torch.arange(k, device=present.device).expand(M, k)
-    if mode == 'max': return torch.where(present, order, -1).amax(1)
-    if mode == 'min': return torch.where(present, order, k).amin(1)
+# %% ../nbs/04_cluster.ipynb #c030
+def _present_clusters(rows:torch.Tensor, k:int) -> torch.Tensor:
+    "Which of the `k` clusters of each map have pixels: bool (M, k), from labels `rows` (M, P)."
+    M = rows.shape[0]
+    return _bincount((rows + torch.arange(0, M * k, k, device=rows.device)[:, None]).view(-1), M * k).view(M, k) > 0
+
+# %% ../nbs/04_cluster.ipynb #c031
+def _random_cluster(present:torch.Tensor, seed) -> torch.Tensor:
+    "A cluster drawn uniformly among the non-empty ones (`present`, bool (M, k)), from a generator seeded with `seed + 1` per seed."
+    M = present.shape[0]
     seeds = [seed] if isinstance(seed, numbers.Integral) or (torch.is_tensor(seed) and seed.ndim == 0) else list(seed)
     per = M // len(seeds)                                        # maps per seed
     return torch.cat([torch.multinomial(present[i * per:(i + 1) * per].float(), 1,
                                         generator=torch.Generator(device=present.device).manual_seed(int(s) + 1))[:, 0]
                       for i, s in enumerate(seeds)])
 
+# %% ../nbs/04_cluster.ipynb #c032
+def _chosen_cluster(present, mode, seed):
+    "Index (M,) of the chosen cluster of each map among the non-empty ones (`present`, bool (M, k))."
+    M, k = present.shape
+    order = torch.arange(k, device=present.device).expand(M, k)
+    if mode == 'max': return torch.where(present, order, -1).amax(1)
+    if mode == 'min': return torch.where(present, order, k).amin(1)
+    return _random_cluster(present, seed)
+
+# %% ../nbs/04_cluster.ipynb #c033
 def select_cluster(maps:torch.Tensor, # (..., H, W) saliency maps
-                   k:int=4, # clusters per map
+                   k:int=4, # clusters per map (the paper's K)
                    mode:str='max', # one of `CLUSTER_MODES`: 'max' (most salient cluster), 'min', or 'random'
                    seed=0, # seed of k-means++ and of the random cluster: an int, or one per entry of the maps' first dimension
                   ) -> torch.Tensor: # bool (..., H, W) candidate pixels
@@ -362,11 +79,9 @@ def select_cluster(maps:torch.Tensor, # (..., H, W) saliency maps
     check_choice('mode', mode, CLUSTER_MODES)
     labels, _ = kmeans_1d(maps, k=k, seed=seed)
     lab = labels.reshape(-1, labels.shape[-2] * labels.shape[-1])
-    M = lab.shape[0]
-    present = _bincount((lab + torch.arange(0, M * k, k, device=lab.device)[:, None]).view(-1), M * k).view(M, k) > 0
-    return (lab == _chosen_cluster(present, mode, seed)[:, None]).view(labels.shape)
+    return (lab == _chosen_cluster(_present_clusters(lab, k), mode, seed)[:, None]).view(labels.shape)
 
-# %% ../nbs/04_cluster.ipynb #c079
+# %% ../nbs/04_cluster.ipynb #c036
 def top_k_pixels(maps:torch.Tensor, # (..., H, W) saliency maps
                  k:int=300, # pixels per map (300 in the paper)
                 ) -> torch.Tensor: # bool (..., H, W), exactly k True per map
@@ -377,7 +92,17 @@ def top_k_pixels(maps:torch.Tensor, # (..., H, W) saliency maps
     out.scatter_(1, x.topk(k, dim=1).indices, True)
     return out.view(maps.shape)
 
-# %% ../nbs/04_cluster.ipynb #c082
+# %% ../nbs/04_cluster.ipynb #c039
+def _draw_level(col, saliency, labels, centroids, candidates, image, title:str, k:int):
+    "One column of `show_candidates`: the map, its clusters (titled with the centroids), the candidates over the image."
+    import numpy as np
+    col[0].imshow(saliency.cpu().numpy(), cmap='jet', vmin=0, vmax=1)
+    col[0].set_title(title, fontsize=9)
+    col[1].imshow(labels.cpu().numpy(), cmap='viridis', vmin=0, vmax=max(k - 1, 1))
+    col[1].set_title(' '.join(f'{c:.2f}' for c in centroids.tolist()), fontsize=7)
+    col[2].imshow(image); col[2].imshow(np.ma.masked_where(~candidates, candidates), cmap='autumn', alpha=0.6, vmin=0, vmax=1)
+
+# %% ../nbs/04_cluster.ipynb #c040
 def show_candidates(image:torch.Tensor, # (3, H, W) ImageNet-normalised image
                     maps:torch.Tensor, # (L, H, W) its saliency maps
                     layers:list|None=None, # names of the L levels
@@ -388,25 +113,20 @@ def show_candidates(image:torch.Tensor, # (3, H, W) ImageNet-normalised image
                     dpi:int=56, # figure resolution (notebook figures are drawn at twice this)
                    ):
     "Per level (columns): the saliency map, its k clusters, and the candidate pixels over the image (rows)."
-    import matplotlib.pyplot as plt, numpy as np
+    import matplotlib.pyplot as plt
     from cutswap_nb.data import denormalize
     labels, cents = kmeans_1d(maps, k=k, seed=seed)
     cand = select_cluster(maps, k=k, mode=mode, seed=seed).cpu().numpy()
     img = denormalize(image.detach().cpu()).clamp(0, 1).permute(1, 2, 0).numpy()
     L = maps.shape[0]
     fig, axs = plt.subplots(3, L, figsize=(L * ax_size, 3 * ax_size + 0.3), dpi=dpi, squeeze=False)
-    for j in range(L):
-        axs[0, j].imshow(maps[j].cpu().numpy(), cmap='jet', vmin=0, vmax=1)
-        axs[0, j].set_title(layers[j] if layers else f'level {j}', fontsize=9)
-        axs[1, j].imshow(labels[j].cpu().numpy(), cmap='viridis', vmin=0, vmax=max(k - 1, 1))
-        axs[1, j].set_title(' '.join(f'{c:.2f}' for c in cents[j].tolist()), fontsize=7)
-        axs[2, j].imshow(img); axs[2, j].imshow(np.ma.masked_where(~cand[j], cand[j]), cmap='autumn', alpha=0.6, vmin=0, vmax=1)
+    for j in range(L): _draw_level(axs[:, j], maps[j], labels[j], cents[j], cand[j], img, layers[j] if layers else f'level {j}', k)
     axs[2, 0].set_title(f'{mode} cluster', fontsize=9, loc='left')
     for a in axs.flat: a.axis('off')
     fig.tight_layout()
     return fig
 
-# %% ../nbs/04_cluster.ipynb #c085
+# %% ../nbs/04_cluster.ipynb #c043
 def cluster_explorer(images:torch.Tensor, # (N, 3, H, W) normalised images
                      maps:torch.Tensor, # (N, L, H, W) their saliency maps
                      layers:list|None=None, # names of the L levels

@@ -6,86 +6,37 @@ Docs: https://cutswap-nb.github.io/cutswap_nb/paper.html.md"""
 
 # %% ../nbs/11_paper.ipynb #c003
 from __future__ import annotations
+import csv
+from importlib.resources import files
 
 # %% auto #0
-__all__ = ['METHOD_TITLES', 'PAPER_METHOD_ORDER', 'PAPER_RESULTS', 'paper_value']
+__all__ = ['METHOD_TITLES', 'PAPER_METHOD_ORDER', 'PAPER_TABLES', 'PAPER_RESULTS', 'read_paper_tables', 'paper_value']
 
 # %% ../nbs/11_paper.ipynb #c005
 METHOD_TITLES = {'none': 'ResNet18 + PC', 'cutpaste': 'CutPaste + PC', 'cutswap': 'CutSwap + PC'}   # the paper's column names
 PAPER_METHOD_ORDER = ('cutpaste', 'none', 'cutswap')     # the paper's column order
 
 # %% ../nbs/11_paper.ipynb #c007
-# Tables I-IV of the paper: PAPER_RESULTS[(dataset, coreset)][category][method] = (image AUROC, pixel AUROC)
-PAPER_RESULTS = {
-    ('mvtec', 0.001): {
-        'bottle': {'cutpaste': (1.0, 0.952), 'none': (1.0, 0.972), 'cutswap': (1.0, 0.975)},
-        'cable': {'cutpaste': (0.934, 0.936), 'none': (0.945, 0.948), 'cutswap': (0.957, 0.949)},
-        'capsule': {'cutpaste': (0.812, 0.895), 'none': (0.957, 0.969), 'cutswap': (0.945, 0.97)},
-        'carpet': {'cutpaste': (0.846, 0.976), 'none': (0.987, 0.986), 'cutswap': (0.975, 0.988)},
-        'grid': {'cutpaste': (0.991, 0.938), 'none': (0.931, 0.925), 'cutswap': (0.993, 0.94)},
-        'hazelnut': {'cutpaste': (0.99, 0.973), 'none': (1.0, 0.978), 'cutswap': (1.0, 0.977)},
-        'leather': {'cutpaste': (1.0, 0.989), 'none': (1.0, 0.988), 'cutswap': (1.0, 0.987)},
-        'metal_nut': {'cutpaste': (0.918, 0.938), 'none': (0.951, 0.949), 'cutswap': (0.972, 0.957)},
-        'pill': {'cutpaste': (0.847, 0.866), 'none': (0.895, 0.949), 'cutswap': (0.94, 0.928)},
-        'screw': {'cutpaste': (0.696, 0.867), 'none': (0.675, 0.807), 'cutswap': (0.732, 0.832)},
-        'tile': {'cutpaste': (0.999, 0.92), 'none': (0.982, 0.921), 'cutswap': (0.983, 0.913)},
-        'toothbrush': {'cutpaste': (0.953, 0.939), 'none': (0.914, 0.96), 'cutswap': (0.917, 0.977)},
-        'transistor': {'cutpaste': (0.938, 0.914), 'none': (0.976, 0.927), 'cutswap': (0.944, 0.929)},
-        'wood': {'cutpaste': (0.994, 0.932), 'none': (0.99, 0.919), 'cutswap': (0.999, 0.927)},
-        'zipper': {'cutpaste': (0.998, 0.98), 'none': (0.975, 0.975), 'cutswap': (0.975, 0.96)},
-        'average': {'cutpaste': (0.928, 0.934), 'none': (0.945, 0.945), 'cutswap': (0.955, 0.947)},
-    },
-    ('mvtec', 0.01): {
-        'bottle': {'cutpaste': (1.0, 0.957), 'none': (1.0, 0.975), 'cutswap': (0.999, 0.979)},
-        'cable': {'cutpaste': (0.981, 0.968), 'none': (0.986, 0.976), 'cutswap': (0.995, 0.977)},
-        'capsule': {'cutpaste': (0.916, 0.96), 'none': (0.956, 0.987), 'cutswap': (0.947, 0.984)},
-        'carpet': {'cutpaste': (0.861, 0.98), 'none': (0.987, 0.987), 'cutswap': (0.98, 0.99)},
-        'grid': {'cutpaste': (0.994, 0.951), 'none': (0.949, 0.961), 'cutswap': (0.988, 0.948)},
-        'hazelnut': {'cutpaste': (1.0, 0.976), 'none': (1.0, 0.982), 'cutswap': (0.998, 0.98)},
-        'leather': {'cutpaste': (1.0, 0.989), 'none': (1.0, 0.989), 'cutswap': (1.0, 0.986)},
-        'metal_nut': {'cutpaste': (0.951, 0.967), 'none': (0.991, 0.976), 'cutswap': (0.998, 0.978)},
-        'pill': {'cutpaste': (0.895, 0.913), 'none': (0.948, 0.97), 'cutswap': (0.96, 0.962)},
-        'screw': {'cutpaste': (0.848, 0.97), 'none': (0.949, 0.985), 'cutswap': (0.871, 0.975)},
-        'tile': {'cutpaste': (0.998, 0.917), 'none': (0.987, 0.93), 'cutswap': (0.987, 0.914)},
-        'toothbrush': {'cutpaste': (0.983, 0.973), 'none': (0.989, 0.986), 'cutswap': (1.0, 0.988)},
-        'transistor': {'cutpaste': (0.98, 0.954), 'none': (0.999, 0.965), 'cutswap': (0.998, 0.97)},
-        'wood': {'cutpaste': (0.995, 0.94), 'none': (0.986, 0.922), 'cutswap': (0.997, 0.937)},
-        'zipper': {'cutpaste': (0.998, 0.98), 'none': (0.983, 0.985), 'cutswap': (0.982, 0.971)},
-        'average': {'cutpaste': (0.96, 0.959), 'none': (0.981, 0.972), 'cutswap': (0.98, 0.97)},
-    },
-    ('visa', 0.001): {
-        'candle': {'cutpaste': (0.889, 0.875), 'none': (0.97, 0.977), 'cutswap': (0.926, 0.957)},
-        'capsules': {'cutpaste': (0.755, 0.955), 'none': (0.706, 0.93), 'cutswap': (0.741, 0.944)},
-        'cashew': {'cutpaste': (0.883, 0.951), 'none': (0.917, 0.984), 'cutswap': (0.887, 0.97)},
-        'chewinggum': {'cutpaste': (0.988, 0.983), 'none': (0.975, 0.989), 'cutswap': (0.972, 0.989)},
-        'fryum': {'cutpaste': (0.943, 0.87), 'none': (0.889, 0.908), 'cutswap': (0.923, 0.915)},
-        'macaroni1': {'cutpaste': (0.774, 0.91), 'none': (0.797, 0.923), 'cutswap': (0.852, 0.951)},
-        'macaroni2': {'cutpaste': (0.696, 0.837), 'none': (0.748, 0.789), 'cutswap': (0.686, 0.866)},
-        'pcb1': {'cutpaste': (0.947, 0.996), 'none': (0.856, 0.99), 'cutswap': (0.941, 0.996)},
-        'pcb2': {'cutpaste': (0.885, 0.968), 'none': (0.891, 0.972), 'cutswap': (0.874, 0.952)},
-        'pcb3': {'cutpaste': (0.827, 0.98), 'none': (0.86, 0.985), 'cutswap': (0.89, 0.977)},
-        'pcb4': {'cutpaste': (0.975, 0.97), 'none': (0.982, 0.975), 'cutswap': (0.981, 0.976)},
-        'pipe_fryum': {'cutpaste': (0.763, 0.961), 'none': (0.988, 0.986), 'cutswap': (0.898, 0.974)},
-        'average': {'cutpaste': (0.86, 0.938), 'none': (0.882, 0.951), 'cutswap': (0.881, 0.956)},
-    },
-    ('visa', 0.01): {
-        'candle': {'cutpaste': (0.909, 0.946), 'none': (0.984, 0.986), 'cutswap': (0.956, 0.983)},
-        'capsules': {'cutpaste': (0.704, 0.974), 'none': (0.718, 0.965), 'cutswap': (0.732, 0.974)},
-        'cashew': {'cutpaste': (0.919, 0.971), 'none': (0.935, 0.989), 'cutswap': (0.904, 0.985)},
-        'chewinggum': {'cutpaste': (0.99, 0.988), 'none': (0.983, 0.99), 'cutswap': (0.994, 0.99)},
-        'fryum': {'cutpaste': (0.932, 0.929), 'none': (0.923, 0.949), 'cutswap': (0.941, 0.938)},
-        'macaroni1': {'cutpaste': (0.831, 0.944), 'none': (0.89, 0.983), 'cutswap': (0.874, 0.983)},
-        'macaroni2': {'cutpaste': (0.712, 0.953), 'none': (0.756, 0.952), 'cutswap': (0.722, 0.964)},
-        'pcb1': {'cutpaste': (0.959, 0.998), 'none': (0.939, 0.998), 'cutswap': (0.956, 0.998)},
-        'pcb2': {'cutpaste': (0.944, 0.978), 'none': (0.93, 0.979), 'cutswap': (0.924, 0.976)},
-        'pcb3': {'cutpaste': (0.929, 0.987), 'none': (0.932, 0.988), 'cutswap': (0.927, 0.987)},
-        'pcb4': {'cutpaste': (0.986, 0.984), 'none': (0.991, 0.982), 'cutswap': (0.996, 0.985)},
-        'pipe_fryum': {'cutpaste': (0.851, 0.977), 'none': (0.996, 0.989), 'cutswap': (0.926, 0.984)},
-        'average': {'cutpaste': (0.889, 0.969), 'none': (0.915, 0.979), 'cutswap': (0.904, 0.979)},
-    },
-}
+PAPER_TABLES = files('cutswap_nb') / 'paper_tables.csv'   # Tables I-IV of the paper, one row per (dataset, coreset, category)
 
 # %% ../nbs/11_paper.ipynb #c009
+def read_paper_tables(path=None, # a CSV file with the columns of `paper_tables.csv`; None: the one shipped with the package
+                     ) -> dict: # tables[(dataset, coreset)][category][method] = (image AUROC, pixel AUROC)
+    "The paper's tables from their CSV file, methods in the paper's column order."
+    tables, path = {}, path or PAPER_TABLES
+    with path.open(newline='') as f:
+        reader = csv.DictReader(f)
+        missing = [f'{m}_{k}' for m in PAPER_METHOD_ORDER for k in ('image', 'pixel') if f'{m}_{k}' not in reader.fieldnames]
+        if missing: raise ValueError(f"{path}: no column {', '.join(missing)} (see the package's paper_tables.csv)")
+        for row in reader:
+            table = tables.setdefault((row['dataset'], float(row['coreset'])), {})
+            table[row['category']] = {m: (float(row[f'{m}_image']), float(row[f'{m}_pixel'])) for m in PAPER_METHOD_ORDER}
+    return tables
+
+# %% ../nbs/11_paper.ipynb #c010
+PAPER_RESULTS = read_paper_tables()   # PAPER_RESULTS[(dataset, coreset)][category][method] = (image AUROC, pixel AUROC)
+
+# %% ../nbs/11_paper.ipynb #c016
 def paper_value(category:str, # e.g. 'bottle', or 'average'
                 method:str, # 'none', 'cutpaste' or 'cutswap'
                 coreset:float, # 0.001 or 0.01
