@@ -6,7 +6,7 @@ Docs: https://cutswap-nb.github.io/cutswap_nb/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #c003
 from __future__ import annotations
-import json, os, platform, random, tempfile
+import json, math, os, pickle, pickletools, platform, random, re, tempfile, zipfile
 from pathlib import Path
 from typing import Annotated
 
@@ -16,8 +16,9 @@ import torch
 # %% auto #0
 __all__ = ['METHODS', 'TRAINED_METHODS', 'CLUSTER_MODES', 'STRATEGIES', 'PATCH_RULES', 'BALANCES', 'N_SALIENCY_LAYERS',
            'RequiredStr', 'ConfigError', 'check_choice', 'parse_levels', 'default_device', 'resolve_device',
-           'device_name', 'versions', 'set_seed', 'replace_atomic', 'save_atomic', 'write_text_atomic',
-           'write_json_atomic', 'load_package_file', 'append_text_durable', 'read_complete_lines']
+           'device_name', 'versions', 'set_seed', 'strict_json', 'dumps_json', 'replace_atomic', 'save_atomic',
+           'write_text_atomic', 'write_json_atomic', 'why_unreadable', 'load_package_file', 'append_text_durable',
+           'read_complete_lines']
 
 # %% ../nbs/00_core.ipynb #c006
 METHODS = ('none', 'cutpaste', 'cutswap')     # encoders compared: untuned ResNet18, CutPaste- or CutSwap-trained
@@ -30,7 +31,7 @@ PATCH_RULES = ('fixed', 'cutpaste', 'scar')   # patch-size laws: fixed side, Cut
 BALANCES = ('weight', 'replicate')            # class-weighted loss, or replicated jittered positives
 N_SALIENCY_LAYERS = 5                         # LayerCAM maps per image (VGG16 pool1..pool5 in the paper)
 
-# %% ../nbs/00_core.ipynb #c011
+# %% ../nbs/00_core.ipynb #c014
 class ConfigError(ValueError):
     "A setting that cannot be used; the message names the setting (or file) at fault and the way out."
 
@@ -43,10 +44,10 @@ def check_choice(name:str, # the setting's name, as the user wrote it
         raise ConfigError(f"{name} must be one of {', '.join(map(str, choices))}, not {value!r}")
     return value
 
-# %% ../nbs/00_core.ipynb #c901
+# %% ../nbs/00_core.ipynb #c017
 RequiredStr = Annotated[str, dict(opt=True, required=True)]   # a `--name VALUE` option the command line must give
 
-# %% ../nbs/00_core.ipynb #c014
+# %% ../nbs/00_core.ipynb #c021
 def parse_levels(levels, # '0,2,4', or a sequence of ints
                 ) -> tuple: # distinct indices in [0, N_SALIENCY_LAYERS)
     "Saliency layer indices from `'0,2,4'` or a sequence of ints; `ConfigError` if empty, repeated or out of range."
@@ -60,7 +61,7 @@ def parse_levels(levels, # '0,2,4', or a sequence of ints
     if len(set(levels)) != len(levels): raise ConfigError(f"levels must not repeat: {levels}")
     return levels
 
-# %% ../nbs/00_core.ipynb #c017
+# %% ../nbs/00_core.ipynb #c026
 def default_device() -> torch.device:
     "CUDA when available, else CPU."
     return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
@@ -82,7 +83,7 @@ def device_name(device) -> str:
     if device.type == 'cuda': return f"cuda ({torch.cuda.get_device_name(device)})"
     return f"cpu ({platform.machine()}, {torch.get_num_threads()} threads)"
 
-# %% ../nbs/00_core.ipynb #c020
+# %% ../nbs/00_core.ipynb #c029
 def versions() -> dict:
     "Versions of torch, torchvision, this package and Python."
     import torchvision, cutswap_nb
@@ -93,7 +94,24 @@ def set_seed(seed:int):
     "Seed Python's, NumPy's and torch's global generators (CPU and CUDA)."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
 
-# %% ../nbs/00_core.ipynb #c023
+# %% ../nbs/00_core.ipynb #c032
+def strict_json(obj):
+    "A copy of `obj` that strict JSON can hold: non-finite floats as None, numpy/torch values as plain ones, tuples as lists, paths as str."
+    if isinstance(obj, dict): return {k: strict_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset)): return [strict_json(v) for v in obj]
+    if isinstance(obj, (torch.Tensor, np.ndarray, np.generic)): return strict_json(obj.tolist())
+    if isinstance(obj, bool) or obj is None or isinstance(obj, (int, str)): return obj
+    if isinstance(obj, float): return obj if math.isfinite(obj) else None
+    if isinstance(obj, os.PathLike): return os.fspath(obj)
+    return obj
+
+def dumps_json(obj, # dicts, lists, numbers, strings; numpy and torch values; paths
+               indent:int|None=1, # as for `json.dumps`
+              ) -> str: # strict JSON text: never `NaN` or `Infinity`
+    "`obj` as strict JSON (`allow_nan=False`) after `strict_json`; other objects as `str`."
+    return json.dumps(strict_json(obj), indent=indent, default=str, allow_nan=False)
+
+# %% ../nbs/00_core.ipynb #c037
 def _umask_chmod(path):
     "Give a `mkstemp` file (created 0600) the permissions of an ordinary new file."
     um = os.umask(0); os.umask(um); os.chmod(path, 0o666 & ~um)
@@ -108,7 +126,7 @@ def replace_atomic(path, write) -> Path:
         Path(tmp).unlink(missing_ok=True); raise
     return path
 
-# %% ../nbs/00_core.ipynb #c024
+# %% ../nbs/00_core.ipynb #c038
 def _write_synced(tmp, text:str):
     with open(tmp, 'w') as f: f.write(text); f.flush(); os.fsync(f.fileno())
 
@@ -121,15 +139,52 @@ def write_text_atomic(text:str, path) -> Path:
     return replace_atomic(path, lambda tmp: _write_synced(tmp, text))
 
 def write_json_atomic(obj, path) -> Path:
-    "JSON (indented; non-JSON values as `str`) through a temporary file and `os.replace`."
-    return write_text_atomic(json.dumps(obj, indent=1, default=str), path)
+    "Strict JSON (`dumps_json`: NaN and infinities as null) through a temporary file and `os.replace`."
+    return write_text_atomic(dumps_json(obj), path)
 
-# %% ../nbs/00_core.ipynb #c911
-def _load_reason(e:Exception) -> str:
-    "The telling line of a `torch.load` error."
-    lines = [l.strip() for l in str(e).splitlines() if l.strip()]
-    return next((l for l in lines if 'WeightsUnpickler' in l), lines[0] if lines else type(e).__name__)
+# %% ../nbs/00_core.ipynb #c041
+_SAFE_GLOBALS = ('torch.', 'collections.OrderedDict', 'builtins.set', 'builtins.frozenset', 'builtins.bytearray', '_codecs.encode')
 
+def _pickle_globals(data:bytes) -> list[str]:
+    "The classes and functions a pickle would import (GLOBAL, STACK_GLOBAL, INST), read from its opcodes without running any."
+    names, strings = [], []
+    try:
+        for op, arg, _ in pickletools.genops(data):
+            if op.name in ('GLOBAL', 'INST'): names.append(arg.replace(' ', '.'))
+            elif op.name == 'STACK_GLOBAL' and len(strings) >= 2: names.append(f'{strings[-2]}.{strings[-1]}')
+            elif isinstance(arg, str): strings.append(arg)
+    except Exception: pass   # a damaged pickle: the names read so far
+    return list(dict.fromkeys(names))
+
+def _pickle_bytes(path:Path, head:bytes) -> bytes|None:
+    "The pickle inside a `torch.save` archive, or the file itself when it is a bare pickle; None otherwise."
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            pk = [n for n in z.namelist() if n.endswith('/data.pkl') or n == 'data.pkl']
+            return z.read(pk[0]) if pk else None
+    return path.read_bytes() if head[:1] == b'\x80' else None
+
+# %% ../nbs/00_core.ipynb #c042
+def why_unreadable(path, # a file `torch.load(path, weights_only=True)` could not read
+                   e:Exception, # the exception it raised
+                  ) -> str: # a few words, for a one-line message
+    "Why `torch.load(path, weights_only=True)` failed, in a few words (never PyTorch's advice to turn `weights_only` off)."
+    path = Path(path); head = path.read_bytes()[:256]
+    if not head: return "the file is empty"
+    pk = _pickle_bytes(path, head)
+    bad = [n for n in _pickle_globals(pk) if not n.startswith(_SAFE_GLOBALS)] if pk is not None else []
+    if bad: return (f"it holds objects that are not plain tensors or data ({', '.join(bad[:3])}{', ...' if len(bad) > 3 else ''}) "
+                    "and was refused: only tensors and plain containers are accepted, since loading anything else could run code")
+    if pk is not None and isinstance(e, pickle.UnpicklingError): return "a pickle that holds more than tensors and plain data"
+    if zipfile.is_zipfile(path): return "a zip archive, but not one written by torch.save" if pk is None else "a damaged torch.save archive"
+    try: text = head.decode('utf-8')
+    except UnicodeDecodeError: text = None
+    if text is not None and all(c.isprintable() or c in '\t\r\n' for c in text):
+        return f"a text file ({text.strip().splitlines()[0][:40]!r}...), not a torch.save archive" if text.strip() else "a text file, not a torch.save archive"
+    if head[:4] == b'PK\x03\x04': return "a damaged or truncated torch.save archive"
+    return f"not a torch.save archive (it starts with {head[:8]!r})"
+
+# %% ../nbs/00_core.ipynb #c043
 def load_package_file(path, # a file this package wrote with `torch.save`
                       fmt:str, # the prefix its `format` entry must have, e.g. 'cutswap_nb.detector/'
                       name:str, # what it is, for messages, e.g. 'Detector'
@@ -139,11 +194,12 @@ def load_package_file(path, # a file this package wrote with `torch.save`
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{name} file not found: {path}")
     try: obj = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e: raise ConfigError(f"Cannot read {path} as a {name} file (only tensors and plain containers are accepted): {_load_reason(e)}") from e
+    except Exception as e:
+        raise ConfigError(f"{path} is not a cutswap_nb {name} file: {why_unreadable(path, e)}; give a file written by {writer}") from None
     if not (isinstance(obj, dict) and str(obj.get('format', '')).startswith(fmt)): raise ConfigError(f"{path} is not a {name} file written by {writer}")
     return obj
 
-# %% ../nbs/00_core.ipynb #c027
+# %% ../nbs/00_core.ipynb #c049
 def append_text_durable(path, # file to append to (created if absent)
                         text:str, # whole lines, each ending in a newline
                        ) -> Path:

@@ -18,19 +18,20 @@ from PIL import Image, ImageDraw, ImageFilter
 from fastcore.basics import patch
 from fastcore.script import call_parse, anno_parser
 
-from .core import ConfigError, RequiredStr, check_choice
+from .core import ConfigError, RequiredStr, check_choice, dumps_json
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IMG_EXTS', 'LOSSY_FORMATS', 'MASK_MODES', 'RESIZE_RULES', 'TOY_DEFECTS',
-           'DatasetError', 'to_rgb', 'load_rgb', 'binarize_mask', 'load_mask', 'find_categories', 'mvtec_items',
-           'visa_items', 'pixel_metrics_decision', 'preprocess', 'preprocess_mask', 'AnomalyDataset', 'MVTecAD', 'VisA',
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IMG_EXTS', 'ALPHA_MODES', 'LOSSY_FORMATS', 'JPEG_LABEL_MAX', 'MASK_MODES',
+           'RESIZE_RULES', 'TOY_DEFECTS', 'DatasetError', 'to_rgb', 'load_rgb', 'rgb_tensor', 'read_image',
+           'binarize_mask', 'load_mask', 'check_category', 'find_categories', 'mvtec_items', 'visa_items',
+           'pixel_metrics_decision', 'preprocess', 'preprocess_mask', 'AnomalyDataset', 'MVTecAD', 'VisA',
            'detect_layout', 'load_dataset', 'find_shared_data', 'denormalize', 'show_batch', 'load_tensors',
            'make_toy_category', 'summarize', 'data_cli']
 
 # %% ../nbs/01_data.ipynb #c006
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-IMG_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
+IMG_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
 
 # %% ../nbs/01_data.ipynb #c007
 class DatasetError(ValueError):
@@ -42,38 +43,68 @@ def _list_images(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if _is_image(p)) if folder.is_dir() else []
 
 # %% ../nbs/01_data.ipynb #c008
-def _to_float_array(im: Image.Image) -> np.ndarray:
-    "Pixel values of any PIL mode as float32 (H, W) or (H, W, C), keeping 16-bit depth."
-    if im.mode == 'P': im = im.convert('RGBA' if 'transparency' in im.info else 'RGB')
-    if im.mode in ('CMYK', 'YCbCr', 'LAB', 'HSV'): im = im.convert('RGB')
-    return np.asarray(im).astype(np.float32)
+ALPHA_MODES = ('RGBA', 'LA', 'PA', 'RGBa', 'La')   # modes with an alpha channel: composited on black
+
+def _int_max(im:Image.Image) -> float:
+    "The largest value of the integer type a high-depth image's file declares (see the table above)."
+    if im.mode.startswith('I;16'): return 65535.
+    tags = getattr(im, 'tag_v2', None) if im.format == 'TIFF' else None
+    if tags is not None and 258 in tags:
+        first = lambda v: int(v[0] if isinstance(v, (tuple, list)) else v)
+        bits, signed = first(tags[258]), first(tags.get(339, 1)) == 2
+        return float(2 ** (bits - 1) - 1 if signed else 2 ** bits - 1)
+    if im.format in ('PNG', 'PPM'): return 65535.   # PNG and PGM hold at most 16 bits (PIL reads PGM scaled to 16)
+    return float(2 ** 31 - 1)                       # PIL's 'I' is a signed 32-bit integer
+
+def _high_depth(im:Image.Image) -> np.ndarray:
+    "A single-channel 16-bit, 32-bit integer or float image as float64 (H, W) in [0, 1], scaled by its type."
+    a = np.asarray(im, dtype=np.float64)
+    if im.mode == 'F':
+        bad = int((~np.isfinite(a)).sum())
+        if bad: raise DatasetError(f"{bad} of {a.size} pixel values are NaN or infinite; a float image must hold finite values in [0, 1]")
+        return np.clip(a, 0, 1)
+    return np.clip(a, 0, None) / _int_max(im)
 
 def to_rgb(im:Image.Image, # an opened image of any mode
           ) -> Image.Image: # 8-bit RGB image
-    "Any PIL image as 8-bit RGB: alpha composited on black, 16-bit and float rescaled from their range to 0..255."
-    if im.mode in ('RGBA', 'LA', 'PA'): # composite on black, as a viewer would show an opaque image
-        bg = Image.new('RGBA', im.size, (0, 0, 0, 255))
-        return Image.alpha_composite(bg, im.convert('RGBA')).convert('RGB')
-    if im.mode in ('RGB', 'L', 'P', 'CMYK', 'YCbCr', '1'): return im.convert('RGB')
-    a = _to_float_array(im)
-    hi = 65535. if a.max() > 255 else 255.
-    a = np.clip(a / hi * 255., 0, 255).astype(np.uint8)
-    if a.ndim == 2: a = np.repeat(a[..., None], 3, axis=-1)
-    return Image.fromarray(a[..., :3])
+    "Any PIL image as 8-bit RGB: alpha composited on black, 16-bit, 32-bit and float scaled by their type's range (never by their values)."
+    if im.mode == 'P' and 'transparency' in im.info: im = im.convert('RGBA')
+    if im.mode in ALPHA_MODES:   # composite on black, as a viewer would show an opaque image
+        return Image.alpha_composite(Image.new('RGBA', im.size, (0, 0, 0, 255)), im.convert('RGBA')).convert('RGB')
+    if im.mode in ('F', 'I') or im.mode.startswith('I;16'):
+        g = np.round(_high_depth(im) * 255).astype(np.uint8)
+        return Image.fromarray(np.repeat(g[..., None], 3, axis=-1))
+    return im.convert('RGB')
 
-# %% ../nbs/01_data.ipynb #c011
-def load_rgb(path, # image file: PNG, JPEG, BMP or TIFF, any mode (L, LA, P, RGB, RGBA, I;16, I, F)
+# %% ../nbs/01_data.ipynb #c014
+def load_rgb(path, # image file: PNG, JPEG, BMP, TIFF or WebP, any mode (1, L, LA, P, RGB, RGBA, I;16, I, F)
             ) -> Image.Image: # 8-bit RGB image
-    "Open any image as 8-bit RGB; a corrupt or unreadable file raises `DatasetError` naming it."
+    "Open any image as 8-bit RGB (see `to_rgb`); a corrupt, truncated or unreadable file raises `DatasetError` naming it."
     path = Path(path)
     try:
         with Image.open(path) as im:
             im.load()
             return to_rgb(im)
-    except Exception as e: raise DatasetError(f"Cannot read image {path}: {e}") from e
+    except Exception as e: raise DatasetError(f"Cannot read image {path}: {_one_line(e)}") from e
 
-# %% ../nbs/01_data.ipynb #c015
+def _one_line(e:Exception) -> str:
+    "An exception's message on one line (its type when it has none)."
+    msg = ' '.join(str(e).split())
+    return msg if msg else type(e).__name__
+
+def rgb_tensor(im:Image.Image, # an image of any mode
+              ) -> torch.Tensor: # (3, H, W) float32 in [0, 1]
+    "An image as the (3, H, W) float tensor in [0, 1] that `preprocess` starts from: `to_rgb`, divided by 255."
+    return torch.from_numpy(np.asarray(to_rgb(im)).copy()).permute(2, 0, 1).float() / 255.
+
+def read_image(path, # image file (see `load_rgb`)
+              ) -> torch.Tensor: # (3, H, W) float32 in [0, 1], finite
+    "An image file as a (3, H, W) float tensor in [0, 1] by the bit-depth rule above; `DatasetError` naming the file otherwise."
+    return rgb_tensor(load_rgb(path))
+
+# %% ../nbs/01_data.ipynb #c022
 LOSSY_FORMATS = ('JPEG', 'MPO')   # PIL format names of lossy masks (MPO: a camera's multi-picture JPEG)
+JPEG_LABEL_MAX = 1 / 16           # a lossy mask whose maximum is in (0, this × range] is a label mask saved as JPEG: refused
 
 def binarize_mask(a:np.ndarray, # mask values, (H, W) or (H, W, C) colour channels (no alpha), any dtype
                   lossy:bool=False, # the file was lossy (JPEG): threshold at half the value range
@@ -84,7 +115,7 @@ def binarize_mask(a:np.ndarray, # mask values, (H, W) or (H, W, C) colour channe
     hi = float(np.iinfo(a.dtype).max) if np.issubdtype(a.dtype, np.integer) else 1.
     return (a.max(-1) if a.ndim == 3 else a) > hi / 2
 
-# %% ../nbs/01_data.ipynb #c018
+# %% ../nbs/01_data.ipynb #c025
 def _mask_values(im:Image.Image) -> np.ndarray:
     "A mask's colour values as an array (H, W) or (H, W, C): palette resolved, alpha dropped, 16-bit kept."
     if im.mode in ('P', 'PA'): im = im.convert('RGBA')
@@ -93,22 +124,49 @@ def _mask_values(im:Image.Image) -> np.ndarray:
     if im.mode in ('RGBA', 'LA', 'RGBa', 'La'): a = a[..., :-1]
     return a[..., 0] if a.ndim == 3 and a.shape[-1] == 1 else a
 
+def _mask_problem(a:np.ndarray, lossy:bool) -> str|None:
+    "Why mask values `a` cannot be read by the rule above, or None."
+    if np.issubdtype(a.dtype, np.floating) and not np.isfinite(a).all():
+        return f"holds {int((~np.isfinite(a)).sum())} NaN or infinite values; a mask must hold finite numbers"
+    if lossy and a.size:
+        hi, top = float(np.iinfo(a.dtype).max) if np.issubdtype(a.dtype, np.integer) else 1., float(a.max())
+        if 0 < top <= hi * JPEG_LABEL_MAX:
+            return (f"looks like a label mask saved as JPEG (brightest value {top:g} of {hi:g}): JPEG masks are thresholded "
+                    f"at half range ({hi / 2:g}), which would leave it empty; save masks losslessly (PNG)")
+    return None
+
 def load_mask(path, # mask file (any image format)
               size:tuple|None=None, # (width, height) of its image: a mask of another size is resized (nearest)
              ) -> np.ndarray: # bool array (H, W)
-    "Read a defect mask as a bool array (see `binarize_mask`), matched to its image's size; warn if it is empty."
+    "Read a defect mask as a bool array (see `binarize_mask`), matched to its image's size; warn if it is empty, refuse a JPEG label mask."
     path = Path(path)
     try:
         with Image.open(path) as im:
             im.load()
-            m = binarize_mask(_mask_values(im), lossy=im.format in LOSSY_FORMATS)
-    except Exception as e: raise DatasetError(f"Cannot read mask {path}: {e}") from e
+            a, lossy = _mask_values(im), im.format in LOSSY_FORMATS
+    except Exception as e: raise DatasetError(f"Cannot read mask {path}: {_one_line(e)}") from e
+    why = _mask_problem(a, lossy)
+    if why: raise DatasetError(f"Mask {path} {why}")
+    m = binarize_mask(a, lossy=lossy)
     if not m.any(): warnings.warn(f"Mask {path} has no defect pixels; its image still counts as a defect image")
     if size is not None and (m.shape[1], m.shape[0]) != tuple(size):
         m = np.asarray(Image.fromarray(m.astype(np.uint8) * 255).resize(tuple(size), Image.NEAREST)) > 127
     return m
 
-# %% ../nbs/01_data.ipynb #c022
+# %% ../nbs/01_data.ipynb #c034
+def check_category(name, # a category name, as the user gave it
+                  ) -> str: # `name`, when it is one plain folder name
+    "`name` if it is a plain folder name; `ConfigError` if it could lead out of a folder (separators, '..', absolute, empty, NUL, control characters)."
+    if not isinstance(name, str): raise ConfigError(f"category must be a folder name (a string), not {name!r}")
+    why = ('it is empty' if not name.strip() else
+           "it is '.' or '..'" if name in ('.', '..') else
+           'it holds a path separator' if any(c in name for c in '/\\') or (os.altsep and os.altsep in name) else
+           "it holds ':' (a drive on Windows)" if ':' in name else
+           'it holds NUL or a control character' if any(ord(c) < 32 or ord(c) == 127 for c in name) else None)
+    if why: raise ConfigError(f"category {name!r} is not a plain folder name ({why}); give the name of one folder under the dataset root, e.g. bottle")
+    return name
+
+# %% ../nbs/01_data.ipynb #c036
 def find_categories(root, # dataset root holding one folder per category
                    ) -> list[str]:
     "Category folders under `root`: those with a `train` folder (MVTec layout) or `Data` folder (VisA layout)."
@@ -117,6 +175,7 @@ def find_categories(root, # dataset root holding one folder per category
     return sorted(d.name for d in root.iterdir() if d.is_dir() and ((d/'train').is_dir() or (d/'Data').is_dir()))
 
 def _category_dir(root, category) -> Path:
+    check_category(category)
     root = Path(root)
     if not root.is_dir(): raise DatasetError(f"Dataset root not found: {root}")
     d = root/category
@@ -126,7 +185,7 @@ def _category_dir(root, category) -> Path:
                            f"{', '.join(found) if found else 'none'}")
     return d
 
-# %% ../nbs/01_data.ipynb #c024
+# %% ../nbs/01_data.ipynb #c038
 MASK_MODES = ('auto', 'required', 'none')   # keep masks where found / error on a missing one / ignore masks
 
 def _missing_mask_error(image, expected=None) -> DatasetError:
@@ -134,7 +193,7 @@ def _missing_mask_error(image, expected=None) -> DatasetError:
     return DatasetError(f"Missing mask for defect image {image}{where}; with masks='auto' (--masks auto) "
                         "a category without masks is evaluated on image metrics only")
 
-# %% ../nbs/01_data.ipynb #c025
+# %% ../nbs/01_data.ipynb #c039
 def _item(path, label, defect, mask_path=None):
     return dict(path=str(path), label=int(label), defect=defect, mask_path=str(mask_path) if mask_path else None)
 
@@ -147,7 +206,7 @@ def _mvtec_mask(cdir:Path, defect:str, p:Path, masks:str):
     if m is None and masks == 'required': raise _missing_mask_error(p, cands[0])
     return m
 
-# %% ../nbs/01_data.ipynb #c026
+# %% ../nbs/01_data.ipynb #c040
 def mvtec_items(root, # MVTec AD root (holds one folder per category)
                 category:str, # category folder name, e.g. 'bottle'
                 split:str='train', # 'train' or 'test'
@@ -170,10 +229,16 @@ def mvtec_items(root, # MVTec AD root (holds one folder per category)
     if not items: raise DatasetError(f"Empty test set: no images in the folders of {sdir}")
     return items
 
-# %% ../nbs/01_data.ipynb #c029
-def _visa_mask(root:Path, row:dict, p:Path, masks:str):
+# %% ../nbs/01_data.ipynb #c043
+def _visa_path(root:Path, rel:str, split_csv) -> Path:
+    "A path of the split file, under `root`; `DatasetError` if it is absolute or climbs out with '..'."
+    if Path(rel).is_absolute() or '..' in Path(rel).parts or '\0' in rel:
+        raise DatasetError(f"Path {rel!r} in {split_csv} leaves the dataset root {root}; paths must be relative to it")
+    return root/rel
+
+def _visa_mask(root:Path, row:dict, p:Path, masks:str, split_csv=None):
     if masks == 'none': return None
-    m = root/row['mask'] if row.get('mask') else None
+    m = _visa_path(root, row['mask'], split_csv) if row.get('mask') else None
     if m is not None and m.is_file(): return m
     if masks == 'required': raise _missing_mask_error(p, m)
     return None
@@ -196,16 +261,16 @@ def visa_items(root, # VisA root (holds one folder per category and `split_csv/`
     with open(split_csv, newline='') as f:
         for row in csv.DictReader(f):
             if row.get('object') != category or row.get('split') != split: continue
-            p = root/row['image']
+            p = _visa_path(root, row['image'], split_csv)
             if not p.is_file(): raise DatasetError(f"Image listed in {split_csv} not found: {p}")
             if row['label'] == 'normal': items.append(_item(p, 0, 'good')); continue
-            items.append(_item(p, 1, 'anomaly', _visa_mask(root, row, p, masks)))
+            items.append(_item(p, 1, 'anomaly', _visa_mask(root, row, p, masks, split_csv)))
     if not items: raise DatasetError(f"No {split} items for '{category}' in {split_csv}")
     if split == 'train' and not any(i['label'] == 0 for i in items):
         raise DatasetError(f"Empty training set for '{category}' in {split_csv}")
     return items
 
-# %% ../nbs/01_data.ipynb #c031
+# %% ../nbs/01_data.ipynb #c045
 def pixel_metrics_decision(items:list[dict], # the items of a split
                            masks:str='auto', # 'auto', 'required' or 'none'
                           ) -> tuple: # (pixel metrics on: bool, the reason in one line)
@@ -221,7 +286,7 @@ def pixel_metrics_decision(items:list[dict], # the items of a split
     types = ', '.join(f"{k} {n_miss[k]}/{n_all[k]}" for k in sorted(n_miss))
     return False, f"{len(missing)} of {len(defect)} defect images have no mask ({types}): image metrics only"
 
-# %% ../nbs/01_data.ipynb #c035
+# %% ../nbs/01_data.ipynb #c049
 RESIZE_RULES = ('squash', 'shorter')   # size×size then centre crop / shorter side to size then centre crop
 
 def _resize_crop(t:torch.Tensor, size:int, crop:int, mode:str) -> torch.Tensor:
@@ -231,7 +296,7 @@ def _resize_crop(t:torch.Tensor, size:int, crop:int, mode:str) -> torch.Tensor:
     o = (size - crop) // 2
     return t[:, o:o + crop, o:o + crop]
 
-# %% ../nbs/01_data.ipynb #c036
+# %% ../nbs/01_data.ipynb #c050
 def _shorter_side(h:int, w:int, size:int) -> tuple:
     "(H, W) after torchvision's integer `Resize(size)`: the shorter side becomes `size`, the other keeps the ratio."
     if h <= w: return size, int(size * w / h)
@@ -248,7 +313,7 @@ def _resize_shorter_crop(t:torch.Tensor, size:int, crop:int, mode:str) -> torch.
 def _geometry(t, size, crop, mode, resize):
     return (_resize_crop if resize == 'squash' else _resize_shorter_crop)(t, size, crop, mode)
 
-# %% ../nbs/01_data.ipynb #c040
+# %% ../nbs/01_data.ipynb #c055
 def preprocess(im:Image.Image, # an image of any mode and size
                size:int, # resize target (both sides for 'squash', the shorter side for 'shorter')
                crop:int, # side of the centre crop
@@ -257,12 +322,11 @@ def preprocess(im:Image.Image, # an image of any mode and size
               ) -> torch.Tensor: # (3, crop, crop) float
     "One image as the model sees it: RGB, resized and centre-cropped by the `resize` rule, normalised."
     check_choice('resize', resize, RESIZE_RULES)
-    x = torch.from_numpy(np.asarray(to_rgb(im)).copy()).permute(2, 0, 1).float() / 255.
-    x = _geometry(x, size, crop, 'bilinear', resize).clamp(0, 1)
+    x = _geometry(rgb_tensor(im), size, crop, 'bilinear', resize).clamp(0, 1)
     if normalize: x = (x - torch.tensor(IMAGENET_MEAN).view(3, 1, 1)) / torch.tensor(IMAGENET_STD).view(3, 1, 1)
     return x
 
-# %% ../nbs/01_data.ipynb #c042
+# %% ../nbs/01_data.ipynb #c057
 def preprocess_mask(mask:np.ndarray, # bool (H, W) defect mask, the size of its image
                     size:int, # as for `preprocess`
                     crop:int, # as for `preprocess`
@@ -272,7 +336,7 @@ def preprocess_mask(mask:np.ndarray, # bool (H, W) defect mask, the size of its 
     check_choice('resize', resize, RESIZE_RULES)
     return _geometry(torch.from_numpy(np.asarray(mask, bool)).float()[None], size, crop, 'nearest', resize)
 
-# %% ../nbs/01_data.ipynb #c046
+# %% ../nbs/01_data.ipynb #c062
 class AnomalyDataset(torch.utils.data.Dataset):
     "Items of one split as dicts of `image`, `label`, `mask`, `has_mask`, `defect`, `path`; `pixel_metrics` says if masks can be scored."
     def __init__(self, items:list[dict], # from `mvtec_items` or `visa_items`
@@ -295,7 +359,7 @@ class AnomalyDataset(torch.utils.data.Dataset):
     @property
     def defects(self): return [it['defect'] for it in self.items]
 
-# %% ../nbs/01_data.ipynb #c048
+# %% ../nbs/01_data.ipynb #c064
 @patch
 def __getitem__(self:AnomalyDataset, i:int) -> dict:
     it = self.items[i]
@@ -305,7 +369,7 @@ def __getitem__(self:AnomalyDataset, i:int) -> dict:
                 mask=preprocess_mask(m, self.size, self.crop, self.resize), has_mask=bool(it['mask_path']),
                 defect=it['defect'], path=it['path'])
 
-# %% ../nbs/01_data.ipynb #c049
+# %% ../nbs/01_data.ipynb #c065
 @patch
 def verify(self:AnomalyDataset) -> list[str]:
     "Load every image and mask once; raise `DatasetError` listing every file that cannot be read."
@@ -318,7 +382,7 @@ def verify(self:AnomalyDataset) -> list[str]:
     if bad: raise DatasetError(f"{len(bad)} unreadable file(s):\n" + '\n'.join(bad))
     return []
 
-# %% ../nbs/01_data.ipynb #c053
+# %% ../nbs/01_data.ipynb #c069
 def MVTecAD(root, # MVTec AD root (holds one folder per category)
             category:str, # category, e.g. 'bottle'
             split:str='train', # 'train' or 'test'
@@ -332,7 +396,7 @@ def MVTecAD(root, # MVTec AD root (holds one folder per category)
     return AnomalyDataset(mvtec_items(root, category, split, masks), size, crop, normalize,
                           name=f'{category}/{split}', resize=resize, masks=masks)
 
-# %% ../nbs/01_data.ipynb #c054
+# %% ../nbs/01_data.ipynb #c070
 def VisA(root, # VisA root (one folder per category, and `split_csv/1cls.csv`)
          category:str, # category, e.g. 'candle'
          split:str='train', # 'train' or 'test'
@@ -345,12 +409,12 @@ def VisA(root, # VisA root (one folder per category, and `split_csv/1cls.csv`)
     return AnomalyDataset(visa_items(root, category, split, split_csv, masks), size, crop, normalize,
                           name=f'{category}/{split}', resize=resize, masks=masks)
 
-# %% ../nbs/01_data.ipynb #c055
+# %% ../nbs/01_data.ipynb #c071
 def detect_layout(root, category) -> str:
     "'visa' when the category folder has a `Data` folder, else 'mvtec'."
     return 'visa' if (_category_dir(root, category)/'Data').is_dir() else 'mvtec'
 
-# %% ../nbs/01_data.ipynb #c057
+# %% ../nbs/01_data.ipynb #c073
 def load_dataset(root, category:str, split:str='train', size:int=256, crop:int=224, normalize:bool=True,
                  layout:str='auto', # 'auto' (from the folders), 'mvtec' or 'visa'
                  masks:str='auto', # 'auto', 'required' or 'none'
@@ -360,7 +424,7 @@ def load_dataset(root, category:str, split:str='train', size:int=256, crop:int=2
     layout = detect_layout(root, category) if layout == 'auto' else check_choice('layout', layout, ('auto', 'mvtec', 'visa'))
     return (VisA if layout == 'visa' else MVTecAD)(root, category, split, size, crop, normalize, masks=masks, resize=resize)
 
-# %% ../nbs/01_data.ipynb #c059
+# %% ../nbs/01_data.ipynb #c075
 def find_shared_data(name:str='mvtec_ad') -> Path|None:
     "The project's shared real-data folder (`../shared/data/<name>` beside a checkout), or `$CUTSWAP_DATA`; None if absent."
     env = os.environ.get('CUTSWAP_DATA')
@@ -370,13 +434,13 @@ def find_shared_data(name:str='mvtec_ad') -> Path|None:
         if p.is_dir(): return p
     return None
 
-# %% ../nbs/01_data.ipynb #c062
+# %% ../nbs/01_data.ipynb #c078
 def denormalize(x:torch.Tensor) -> torch.Tensor:
     "Undo ImageNet normalisation: (…,3,H,W) -> values in [0, 1]."
     mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(3, 1, 1); std = torch.tensor(IMAGENET_STD, device=x.device).view(3, 1, 1)
     return (x * std + mean).clamp(0, 1)
 
-# %% ../nbs/01_data.ipynb #c064
+# %% ../nbs/01_data.ipynb #c082
 def show_batch(ds:AnomalyDataset, # the split to show
                idxs=None, # indices to show (default: spread over the split)
                n:int=8, # how many, when `idxs` is not given
@@ -398,7 +462,7 @@ def show_batch(ds:AnomalyDataset, # the split to show
     fig.tight_layout()
     return fig
 
-# %% ../nbs/01_data.ipynb #c069
+# %% ../nbs/01_data.ipynb #c087
 def _default_workers(n:int) -> int:
     "DataLoader workers for a split of `n` images: none for a few dozen (or in a daemon process), else up to 4."
     import multiprocessing as mp
@@ -407,7 +471,7 @@ def _default_workers(n:int) -> int:
 def _alloc(n:int, like:torch.Tensor, pin:bool) -> torch.Tensor:
     return torch.empty((n, *like.shape[1:]), dtype=like.dtype, pin_memory=pin)
 
-# %% ../nbs/01_data.ipynb #c070
+# %% ../nbs/01_data.ipynb #c088
 def load_tensors(ds:AnomalyDataset, # a split
                  batch_size:int=32, # images per DataLoader batch
                  num_workers:int|None=None, # DataLoader workers; None: 0 for a few dozen images, else min(4, CPUs)
@@ -429,7 +493,7 @@ def load_tensors(ds:AnomalyDataset, # a split
     out['label'], out['has_mask'] = torch.stack(out['label']), torch.stack(out['has_mask'])
     return dict(out, pixel_metrics=ds.pixel_metrics)
 
-# %% ../nbs/01_data.ipynb #c081
+# %% ../nbs/01_data.ipynb #c103
 def _mottled(rng, size, base, amp):
     "Smooth random background: low-frequency noise upsampled, plus fine grain."
     lo = rng.normal(0, 1, (size // 16 + 2, size // 16 + 2, 3))
@@ -457,7 +521,7 @@ def _toy_texture(rng, size):
     img = img * (1 + rng.normal(0, 0.05)) + 0.05 * (_mottled(rng, size, (0, 0, 0), 1.) - 0.0)
     return Image.fromarray((np.clip(img, 0, 1) * 255).astype(np.uint8)), ((size / 2, size / 2), size * .45)
 
-# %% ../nbs/01_data.ipynb #c082
+# %% ../nbs/01_data.ipynb #c104
 TOY_DEFECTS = ('scratch', 'spot', 'crack', 'missing')
 
 def _draw_defect(rng, im, kind, geom, size):
@@ -490,7 +554,7 @@ def _draw_defect(rng, im, kind, geom, size):
     im.paste(Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8)))
     return mask
 
-# %% ../nbs/01_data.ipynb #c083
+# %% ../nbs/01_data.ipynb #c105
 def make_toy_category(path, # dataset root to write into (the category becomes `path/category`)
                       category:str='toy', # category folder name
                       kind:str='object', # 'object' (disc on a background) or 'texture' (woven pattern)
@@ -503,7 +567,7 @@ def make_toy_category(path, # dataset root to write into (the category becomes `
                      ) -> Path: # the category folder
     "Write a small synthetic category in MVTec layout with exact masks; seeded and deterministic."
     if kind not in ('object', 'texture'): raise ValueError(f"kind must be 'object' or 'texture', not {kind!r}")
-    cdir = Path(path)/category
+    cdir = Path(path)/check_category(category)
     if cdir.exists() and not overwrite and (cdir/'train'/'good').is_dir(): return cdir
     rng = np.random.default_rng(seed)
     base = _toy_object if kind == 'object' else _toy_texture
@@ -519,7 +583,7 @@ def make_toy_category(path, # dataset root to write into (the category becomes `
     (cdir/'readme.txt').write_text(f"Synthetic '{kind}' category written by cutswap_nb.data.make_toy_category(seed={seed}).\n")
     return cdir
 
-# %% ../nbs/01_data.ipynb #c090
+# %% ../nbs/01_data.ipynb #c114
 def _mask_stats(items:list[dict]) -> dict:
     "Per defect type: images, masks read, empty masks, and the mean defect-pixel fraction of the masks read."
     out = {}
@@ -534,14 +598,14 @@ def _mask_stats(items:list[dict]) -> dict:
     for d in out.values(): total = d.pop('_sum'); d['fraction'] = total / d['masks'] if d['masks'] else None
     return out
 
-# %% ../nbs/01_data.ipynb #c092
+# %% ../nbs/01_data.ipynb #c116
 def _image_sizes(items:list[dict]) -> dict:
     "How many images of each 'WxH mode' the files hold (headers only)."
     sizes = Counter()
     for it in items:
         try:
             with Image.open(it['path']) as im: sizes[f'{im.size[0]}x{im.size[1]} {im.mode}'] += 1
-        except Exception as e: raise DatasetError(f"Cannot read image {it['path']}: {e}") from e
+        except Exception as e: raise DatasetError(f"Cannot read image {it['path']}: {_one_line(e)}") from e
     return dict(sizes)
 
 def summarize(root, # dataset root
@@ -560,7 +624,7 @@ def summarize(root, # dataset root
                           pixel_metrics=pm, pixel_metrics_reason=why)
     return out
 
-# %% ../nbs/01_data.ipynb #c094
+# %% ../nbs/01_data.ipynb #c118
 def _print_summary(s:dict):
     print(f"{s['category']} ({s['layout']} layout) in {s['root']}")
     for split in ('train', 'test'):
@@ -575,7 +639,7 @@ def _print_summary(s:dict):
             print(f"        {k:20s} {v:6d} {m['masks']:6d} {m['empty']:6d} {frac}")
     print(f"  pixel metrics: {'on' if s['test']['pixel_metrics'] else 'off'} ({s['test']['pixel_metrics_reason']})")
 
-# %% ../nbs/01_data.ipynb #c095
+# %% ../nbs/01_data.ipynb #c119
 @call_parse
 def data_cli(root:RequiredStr, # dataset root (one folder per category)
              category:RequiredStr, # category folder, e.g. bottle
@@ -588,9 +652,8 @@ def data_cli(root:RequiredStr, # dataset root (one folder per category)
              json:bool=False, # print the summary as JSON
                 ) -> int:
     "Summarise a dataset category (MVTec AD or VisA layout): counts, image sizes, masks, and a sample grid."
-    import json as _json
     s = summarize(root, category, layout, masks)
-    if json: print(_json.dumps(s, indent=1))
+    if json: print(dumps_json(s))   # strict JSON: no NaN
     else: _print_summary(s)
     import matplotlib; matplotlib.use('Agg')
     with warnings.catch_warnings():   # the summary has said it already
