@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 import torchvision
 
-from .core import check_choice
+from .core import check_choice, why_unreadable
 
 # %% auto #0
 __all__ = ['ARCHS', 'WeightsError', 'random_model', 'read_state_dict', 'load_weights', 'build_model', 'CutSwapNet',
@@ -47,7 +47,7 @@ def read_state_dict(path, # a .pth file
     path = Path(path)
     if not path.is_file(): raise WeightsError(f"Weights file not found: {path}")
     try: obj = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e: raise WeightsError(f"Cannot load weights from {path} (only tensors and plain containers are accepted): {e}") from e
+    except Exception as e: raise WeightsError(f"{path} is not a weights file this package can load: {why_unreadable(path, e)}") from None
     if isinstance(obj, dict) and 'model' in obj and isinstance(obj['model'], dict):   # a cutswap_nb checkpoint
         sd = obj['model']
         enc = {k[len('encoder.'):]: v for k, v in sd.items() if k.startswith('encoder.')}
