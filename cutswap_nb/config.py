@@ -6,7 +6,7 @@ Docs: https://cutswap-nb.github.io/cutswap_nb/config.html.md"""
 
 # %% ../nbs/00b_config.ipynb #c003
 from __future__ import annotations
-import argparse, dataclasses, functools, inspect, types, typing
+import argparse, dataclasses, functools, inspect, shutil, types, typing
 
 from fastcore.docments import docments
 
@@ -39,6 +39,10 @@ def config_options(cls, # a dataclass of settings
 
 # %% ../nbs/00b_config.ipynb #c015
 class _Formatter(argparse.HelpFormatter):
+    "fastcore.script's layout: as wide as the terminal (120 columns when unknown)."
+    def __init__(self, prog):
+        cols = shutil.get_terminal_size((120, 30))[0]
+        super().__init__(prog, max_help_position=cols // 2, width=cols)
     def _get_default_metavar_for_optional(self, action): return f'({action.type.__name__})' if action.type else ''
 
 def _shown(v) -> str:

@@ -16,17 +16,18 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFilter
 from fastcore.basics import patch
-from fastcore.script import call_parse, anno_parser
+from dataclasses import dataclass
 
-from .core import ConfigError, RequiredStr, check_choice, dumps_json
+from .core import ConfigError, check_choice, dumps_json
+from .config import config_command
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IMG_EXTS', 'ALPHA_MODES', 'LOSSY_FORMATS', 'JPEG_LABEL_MAX', 'MASK_MODES',
-           'RESIZE_RULES', 'TOY_DEFECTS', 'DatasetError', 'to_rgb', 'load_rgb', 'rgb_tensor', 'read_image',
+           'RESIZE_RULES', 'TOY_DEFECTS', 'LAYOUTS', 'DatasetError', 'to_rgb', 'load_rgb', 'rgb_tensor', 'read_image',
            'binarize_mask', 'load_mask', 'check_category', 'find_categories', 'mvtec_items', 'visa_items',
            'pixel_metrics_decision', 'preprocess', 'preprocess_mask', 'AnomalyDataset', 'MVTecAD', 'VisA',
            'detect_layout', 'load_dataset', 'find_shared_data', 'denormalize', 'show_batch', 'load_tensors',
-           'make_toy_category', 'summarize', 'data_cli']
+           'make_toy_category', 'summarize', 'DataConfig', 'data_cli']
 
 # %% ../nbs/01_data.ipynb #c006
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -421,7 +422,7 @@ def load_dataset(root, category:str, split:str='train', size:int=256, crop:int=2
                  resize:str='squash', # 'squash' or 'shorter'
                 ) -> AnomalyDataset:
     "`MVTecAD` or `VisA`, whichever layout `root/category` has (or `layout` names)."
-    layout = detect_layout(root, category) if layout == 'auto' else check_choice('layout', layout, ('auto', 'mvtec', 'visa'))
+    layout = detect_layout(root, category) if layout == 'auto' else check_choice('layout', layout, ('mvtec', 'visa'))
     return (VisA if layout == 'visa' else MVTecAD)(root, category, split, size, crop, normalize, masks=masks, resize=resize)
 
 # %% ../nbs/01_data.ipynb #c075
@@ -639,26 +640,39 @@ def _print_summary(s:dict):
             print(f"        {k:20s} {v:6d} {m['masks']:6d} {m['empty']:6d} {frac}")
     print(f"  pixel metrics: {'on' if s['test']['pixel_metrics'] else 'off'} ({s['test']['pixel_metrics_reason']})")
 
+# %% ../nbs/01_data.ipynb #c51863d0
+LAYOUTS = ('auto', 'mvtec', 'visa')   # from the folders / MVTec AD / VisA
+
+@dataclass
+class DataConfig:
+    "Which category to read and how its images become model inputs."
+    root: str                     # dataset root (one folder per category)
+    category: str                 # category folder, e.g. bottle
+    layout: str = 'auto'          # folder layout: auto, mvtec or visa
+    masks: str = 'auto'           # auto (pixel metrics only if every defect image has a mask), required or none
+    resize: str = 'squash'        # squash (size x size) or shorter (shorter side to size), then centre crop
+    size: int = 256               # resize target
+    crop: int = 224               # centre crop (the model input)
+    def __post_init__(self):
+        check_category(self.category); check_choice('layout', self.layout, LAYOUTS)
+        check_choice('masks', self.masks, MASK_MODES); check_choice('resize', self.resize, RESIZE_RULES)
+        if not 0 < int(self.crop) <= int(self.size): raise ConfigError(f"crop ({self.crop}) must be positive and at most size ({self.size})")
+
 # %% ../nbs/01_data.ipynb #c119
-@call_parse
-def data_cli(root:RequiredStr, # dataset root (one folder per category)
-             category:RequiredStr, # category folder, e.g. bottle
-             layout:str='auto', # folder layout: auto, mvtec or visa
-             masks:str='auto', # auto (pixel metrics only if every defect image has a mask), required or none
-             resize:str='squash', # squash (size x size) or shorter (shorter side to size), then centre crop
-             size:int=256, # resize target of the sample grid
-             crop:int=224, # centre crop of the sample grid
+@config_command(DataConfig)
+def data_cli(cfg:DataConfig, # the category and how its images are read
              out:str='.', # folder for the sample grid PNG
              json:bool=False, # print the summary as JSON
-                ) -> int:
+            ) -> int:
     "Summarise a dataset category (MVTec AD or VisA layout): counts, image sizes, masks, and a sample grid."
-    s = summarize(root, category, layout, masks)
+    root, category, masks = cfg.root, cfg.category, cfg.masks
+    s = summarize(root, category, cfg.layout, masks)
     if json: print(dumps_json(s))   # strict JSON: no NaN
     else: _print_summary(s)
     import matplotlib; matplotlib.use('Agg')
     with warnings.catch_warnings():   # the summary has said it already
         warnings.simplefilter('ignore')
-        test_ds = load_dataset(root, category, 'test', size, crop, layout=s['layout'], masks=masks, resize=resize)
+        test_ds = load_dataset(root, category, 'test', cfg.size, cfg.crop, layout=s['layout'], masks=masks, resize=cfg.resize)
     fig = show_batch(test_ds, n=12, ncols=6, title=f'{category}: test samples, masks in red')
     png = Path(out)/f'{category}_samples.png'; png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png, dpi=90); import matplotlib.pyplot as plt; plt.close(fig)
