@@ -6,8 +6,11 @@ Docs: https://cutswap-nb.github.io/cutswap_nb/detector.html.md"""
 
 # %% ../nbs/10_detector.ipynb #c003
 from __future__ import annotations
-import csv, glob, hashlib, inspect, io, json, os, sys, time
+import contextlib, csv, glob, hashlib, inspect, io, json, math, os, socket, stat, sys, time
+from contextlib import contextmanager
+from functools import partial
 from dataclasses import dataclass
+from urllib.parse import quote
 from pathlib import Path
 from typing import Annotated
 
@@ -19,38 +22,44 @@ from fastcore.basics import patch
 from fastcore.script import call_parse
 
 from .core import (
-    ConfigError, RequiredStr, check_choice, load_package_file, resolve_device, versions, save_atomic, write_json_atomic, append_text_durable, read_complete_lines)
+    ConfigError, RequiredStr, check_choice, load_package_file, resolve_device, versions, save_atomic, write_json_atomic, replace_atomic, strict_json)
 from .data import (
     DatasetError, IMG_EXTS, IMAGENET_MEAN, IMAGENET_STD, RESIZE_RULES, MASK_MODES, load_rgb, preprocess, load_dataset, load_tensors)
 from .models import build_model, random_model
 from .patchcore import PatchCore, resnet_encoder, backbone_fingerprint, plot_heatmaps
-from .metrics import compute_metrics, plot_roc
+from .metrics import compute_metrics, plot_roc, undefined_reason
 
 # %% auto #0
-__all__ = ['FIT', 'DETECTOR_FORMAT', 'SCORES_HEADER', 'ERRORS_HEADER', 'list_images', 'FitConfig', 'check_fit_settings',
-           'resolve_encoder', 'encoder_state', 'load_encoder', 'ImageFiles', 'Detector', 'load_splits', 'measure',
-           'eval_summary', 'eval_result', 'write_eval_figures', 'eval_cli', 'read_rows', 'heatmap_names', 'file_sha1',
-           'check_run', 'predict_workers', 'predict_images', 'predict_cli']
+__all__ = ['FIT', 'BATCH_MARGIN', 'DETECTOR_FORMAT', 'IMAGE_METRICS', 'PIXEL_METRICS', 'METRIC_NAMES', 'SCORES_HEADER',
+           'ERRORS_HEADER', 'SYNC_EVERY', 'list_images', 'FitConfig', 'check_fit_settings', 'resolve_encoder',
+           'encoder_state', 'load_encoder', 'check_image_path', 'ImageFiles', 'Detector', 'tensor_digest',
+           'state_tensors', 'with_digests', 'check_state', 'load_splits', 'undefined_reasons', 'strict_metrics',
+           'measure', 'eval_summary', 'eval_result', 'write_eval_figures', 'eval_cli', 'append_rows', 'fsync_file',
+           'write_rows', 'read_rows', 'heatmap_root', 'heatmap_name', 'predict_lock', 'file_sha1', 'check_run',
+           'predict_workers', 'take_retries', 'predict_images', 'predict_cli']
 
 # %% ../nbs/10_detector.ipynb #c008
 def _is_glob(s:str) -> bool: return any(c in s for c in '*?[')
 
+def _counts_as_image(p:Path) -> bool:
+    "A folder entry or glob match that is listed: image extension, not hidden, not a folder (dangling links included)."
+    return p.suffix.lower() in IMG_EXTS and not p.name.startswith('.') and not p.is_dir()
+
 def list_images(src, # a folder (searched recursively), a glob pattern, an image file, or a list of these
-               ) -> list[Path]: # image files, sorted within each source, each listed once
-    "The image files named by `src`; `DatasetError` naming `src` when there are none."
+               ) -> list[Path]: # image paths, sorted within each source, each listed once
+    "The image paths named by `src` (see the rules above); `DatasetError` naming `src` when there are none."
     srcs = [src] if isinstance(src, (str, os.PathLike)) else list(src)
     found = []
     for s in map(str, srcs):
-        if _is_glob(s): cands = sorted(Path(p) for p in glob.glob(s, recursive=True))
-        elif Path(s).is_dir(): cands = sorted(Path(s).rglob('*'))
-        elif Path(s).is_file(): cands = [Path(s)]
+        if Path(s).is_dir(): found += [p for p in sorted(Path(s).rglob('*')) if _counts_as_image(p)]
+        elif os.path.lexists(s): found.append(Path(s))   # named explicitly: a file, a FIFO, a dangling link
+        elif _is_glob(s): found += [p for p in sorted(Path(p) for p in glob.glob(s, recursive=True)) if _counts_as_image(p)]
         else: raise DatasetError(f"No such image, folder or pattern: {s}")
-        found += [p for p in cands if p.is_file() and p.suffix.lower() in IMG_EXTS and not p.name.startswith('.')]
     found = list(dict.fromkeys(found))
     if not found: raise DatasetError(f"No images ({', '.join(IMG_EXTS)}) found in {src}")
     return found
 
-# %% ../nbs/10_detector.ipynb #c011
+# %% ../nbs/10_detector.ipynb #c013
 @dataclass(frozen=True)
 class FitConfig:
     "Defaults of `Detector.fit` and `cutswap eval`."
@@ -67,7 +76,7 @@ class FitConfig:
 
 FIT = FitConfig()
 
-# %% ../nbs/10_detector.ipynb #c012
+# %% ../nbs/10_detector.ipynb #c014
 def check_fit_settings(coreset:float, size:int, crop:int, resize:str, # see `FitConfig`
                        k:int=1, reweight:int=0, batch_size:int=1): # see `FitConfig`
     "`ConfigError` naming the first setting `Detector.fit` cannot use."
@@ -76,7 +85,7 @@ def check_fit_settings(coreset:float, size:int, crop:int, resize:str, # see `Fit
     check_choice('resize', resize, RESIZE_RULES)
     if k < 1 or batch_size < 1 or reweight < 0: raise ConfigError("k and batch_size must be >= 1, reweight >= 0")
 
-# %% ../nbs/10_detector.ipynb #c015
+# %% ../nbs/10_detector.ipynb #c017
 def resolve_encoder(encoder, # 'random', 'imagenet', a weights file or checkpoint, or an nn.Module
                     seed:int=0, # seed of random weights
                    ) -> tuple[nn.Module, str]: # (ResNet encoder in eval mode, a description)
@@ -86,7 +95,7 @@ def resolve_encoder(encoder, # 'random', 'imagenet', a weights file or checkpoin
     desc = f'random ResNet18 (seed {seed})' if encoder in ('random', 'none') else 'ImageNet ResNet18' if encoder == 'imagenet' else encoder
     return build_model('resnet18', encoder, seed), desc
 
-# %% ../nbs/10_detector.ipynb #c018
+# %% ../nbs/10_detector.ipynb #c020
 def encoder_state(backbone:nn.Module, # a ResNet-style encoder
                   layers, # the stages PatchCore reads
                  ) -> dict:
@@ -95,7 +104,7 @@ def encoder_state(backbone:nn.Module, # a ResNet-style encoder
     keep = tuple(n + '.' for n in names[:max(names.index(l) for l in layers) + 1])
     return {k: v.detach().cpu().contiguous().clone() for k, v in backbone.state_dict().items() if k.startswith(keep)}
 
-# %% ../nbs/10_detector.ipynb #c021
+# %% ../nbs/10_detector.ipynb #c023
 def load_encoder(state:dict, # from `encoder_state`
                 ) -> nn.Module:
     "A ResNet18 carrying `state` in its first stages; `ConfigError` if `state` does not fit a ResNet18."
@@ -107,7 +116,18 @@ def load_encoder(state:dict, # from `encoder_state`
     model.load_state_dict(state, strict=False)
     return model
 
-# %% ../nbs/10_detector.ipynb #c024
+# %% ../nbs/10_detector.ipynb #c026
+def check_image_path(path, # an image path from `list_images`
+                    ):
+    "`DatasetError` saying why `path` is not a readable regular file (dangling link, FIFO, missing ...), without opening it."
+    try: st = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path): raise DatasetError(f"Cannot read image {path}: dangling symbolic link (to {os.readlink(path)})") from None
+        raise DatasetError(f"Cannot read image {path}: no such file") from None
+    except OSError as e: raise DatasetError(f"Cannot read image {path}: {e.strerror or e}") from None
+    if not stat.S_ISREG(st.st_mode): raise DatasetError(f"Cannot read image {path}: not a regular file")
+
+# %% ../nbs/10_detector.ipynb #c028
 class ImageFiles(torch.utils.data.Dataset):
     "Image files preprocessed for a detector; an unreadable file gives `ok=False` and the reason instead of raising."
     def __init__(self, paths, # image files
@@ -120,11 +140,15 @@ class ImageFiles(torch.utils.data.Dataset):
         return (preprocess(im, self.size, self.crop, self.resize, normalize=False) - self.mean) / self.std
     def __getitem__(self, i):
         p = self.paths[i]
-        try: return dict(image=self.transform(load_rgb(p)), ok=True, error='', path=p)
+        try:
+            check_image_path(p)
+            x = self.transform(load_rgb(p))
+            if not torch.isfinite(x).all(): raise DatasetError(f"Cannot read image {p}: its pixel values are not all finite")
+            return dict(image=x, ok=True, error='', path=p)
         except Exception as e:
             return dict(image=torch.zeros(3, self.crop, self.crop), ok=False, error=f'{type(e).__name__}: {e}', path=p)
 
-# %% ../nbs/10_detector.ipynb #c027
+# %% ../nbs/10_detector.ipynb #c031
 class Detector:
     "A fitted PatchCore with its encoder, preprocessing and decision threshold: `fit`, `score`, `save`, `load`."
     def __init__(self, patchcore:PatchCore, # fitted, or to be fitted
@@ -145,15 +169,32 @@ class Detector:
         return (f"Detector({self.info.get('encoder', 'encoder')}, layers={list(self.pc.layers)}, {bank}, "
                 f"{self.size}->{self.crop} px ({self.resize}), threshold={self.threshold})")
 
-# %% ../nbs/10_detector.ipynb #c029
+# %% ../nbs/10_detector.ipynb #c033
+BATCH_MARGIN = 0.5   # normalised units (about 0.11 of the 0..1 pixel range) allowed beyond the range of normalised pixels
+
 @patch
-def load_images(self:Detector, images, # tensor (N,3,H,W) already preprocessed, PIL image(s), or files (see `list_images`)
+def check_batch(self:Detector, x:torch.Tensor, # a preprocessed batch
+               ) -> torch.Tensor: # `x`, unchanged
+    "`x` if this detector can score it: float (N,3,crop,crop), finite, in the range of normalised pixels; else `ConfigError`."
+    want = f"a float tensor (N,3,{self.crop},{self.crop}) preprocessed as this detector does (pixels in 0..1, normalised by its mean/std)"
+    if not x.is_floating_point(): raise ConfigError(f"images: expected {want}, got dtype {x.dtype}; pass files or PIL images to have them read and preprocessed")
+    if x.ndim != 4 or x.shape[1] != 3 or len(x) == 0 or tuple(x.shape[-2:]) != (self.crop, self.crop):
+        raise ConfigError(f"images: expected {want}, got shape {tuple(x.shape)}; PIL images and files are resized by the detector, tensors are not")
+    if not bool(torch.isfinite(x).all()): raise ConfigError(f"images: expected {want}, got non-finite values (NaN or Inf)")
+    mean, std = torch.tensor(self.mean), torch.tensor(self.std)
+    lo, hi = -mean / std - BATCH_MARGIN, (1 - mean) / std + BATCH_MARGIN
+    xmin, xmax = x.detach().amin((0, 2, 3)).float().cpu(), x.detach().amax((0, 2, 3)).float().cpu()
+    if (xmin < lo).any() or (xmax > hi).any():
+        raise ConfigError(f"images: expected {want}, i.e. values within [{lo.min():.2f}, {hi.max():.2f}], got [{xmin.min():.3g}, {xmax.max():.3g}]")
+    return x
+
+# %% ../nbs/10_detector.ipynb #c034
+@patch
+def load_images(self:Detector, images, # tensor (N,3,crop,crop) already preprocessed, PIL image(s), or files (see `list_images`)
                 num_workers:int=0, # DataLoader workers reading files
                ) -> torch.Tensor: # (N,3,crop,crop)
-    "`images` preprocessed as this detector expects; `DatasetError` listing every file that cannot be read."
-    if torch.is_tensor(images):
-        if images.ndim != 4 or images.shape[1] != 3: raise ConfigError(f"images must be (N,3,H,W), got {tuple(images.shape)}")
-        return images
+    "`images` preprocessed as this detector expects; `DatasetError` listing every file that cannot be read, `ConfigError` for a tensor it cannot score."
+    if torch.is_tensor(images): return self.check_batch(images)
     if isinstance(images, Image.Image): images = [images]
     files = ImageFiles([] if _all_pil(images) else list_images(images), **self.preprocessing)
     if _all_pil(images): return torch.stack([files.transform(im) for im in images])
@@ -164,7 +205,7 @@ def load_images(self:Detector, images, # tensor (N,3,H,W) already preprocessed, 
 
 def _all_pil(x) -> bool: return isinstance(x, (list, tuple)) and len(x) > 0 and all(isinstance(i, Image.Image) for i in x)
 
-# %% ../nbs/10_detector.ipynb #c031
+# %% ../nbs/10_detector.ipynb #c036
 @patch(cls_method=True)
 def fit(cls:Detector, images, # normal images: folder, glob, list of paths, or an (N,3,H,W) preprocessed tensor
         encoder='random', # 'random', 'imagenet', a weights file / `cutswap train` checkpoint, or an nn.Module
@@ -192,7 +233,7 @@ def _patchcore(backbone, layers, coreset, embedding, **kw) -> PatchCore:
     try: return PatchCore(backbone, tuple(layers), coreset, **kw)
     except ValueError as e: raise ConfigError(f"layers/embedding: {e}") from e
 
-# %% ../nbs/10_detector.ipynb #c036
+# %% ../nbs/10_detector.ipynb #c041
 @patch
 def score(self:Detector, images, # files, a folder, a glob, PIL images, or an (N,3,H,W) preprocessed tensor
           num_workers:int=0, # DataLoader workers reading files
@@ -201,7 +242,7 @@ def score(self:Detector, images, # files, a folder, a glob, PIL images, or an (N
     if self.pc.memory_bank is None: raise ConfigError("this Detector is not fitted: use Detector.fit or Detector.load")
     return self.pc.predict(self.load_images(images, num_workers))
 
-# %% ../nbs/10_detector.ipynb #c041
+# %% ../nbs/10_detector.ipynb #c048
 @patch
 def overlay(self:Detector, image:torch.Tensor, # (3,H,W) as `load_images` gives it
             amap:torch.Tensor, # (H,W) anomaly map from `score`
@@ -216,86 +257,167 @@ def overlay(self:Detector, image:torch.Tensor, # (3,H,W) as `load_images` gives 
     out = (1 - alpha) * rgb.permute(1, 2, 0).numpy() + alpha * heat
     return Image.fromarray((out * 255).round().astype(np.uint8))
 
-# %% ../nbs/10_detector.ipynb #c045
-DETECTOR_FORMAT = 'cutswap_nb.detector/1'
+# %% ../nbs/10_detector.ipynb #c052
+DETECTOR_FORMAT = 'cutswap_nb.detector/2'   # /2: a SHA-256 digest of every tensor (/1 files, without digests, still load)
+
+def tensor_digest(t:torch.Tensor) -> str:
+    "SHA-256 of a tensor's dtype, shape and bytes."
+    t = t.detach().cpu().contiguous()
+    h = hashlib.sha256(f'{t.dtype}{tuple(t.shape)}'.encode())
+    h.update(t.reshape(-1).view(torch.uint8).numpy())
+    return h.hexdigest()
+
+def state_tensors(st:dict) -> dict:
+    "The tensors of a detector state, by name: 'encoder/<key>' and 'memory_bank'."
+    enc = st.get('encoder', {}).get('state_dict', {}) if isinstance(st.get('encoder'), dict) else {}
+    out = {f'encoder/{k}': v for k, v in (enc.items() if isinstance(enc, dict) else [])}
+    bank = st.get('patchcore', {}).get('memory_bank') if isinstance(st.get('patchcore'), dict) else None
+    return out | ({} if bank is None else {'memory_bank': bank})
+
+def with_digests(st:dict) -> dict:
+    "`st` with `sha256`: the digest of each of its tensors (what `load` verifies)."
+    return st | dict(sha256={k: tensor_digest(v) for k, v in state_tensors(st).items()})
 
 @patch
 def state(self:Detector) -> dict:
     "Everything needed to score, as tensors and plain containers."
     if self.pc.memory_bank is None: raise ConfigError("this Detector is not fitted: nothing to save")
     pc = self.pc
-    return dict(format=DETECTOR_FORMAT, versions={k: str(v) for k, v in versions().items()}, info=dict(self.info),
+    return with_digests(dict(format=DETECTOR_FORMAT, versions={k: str(v) for k, v in versions().items()}, info=dict(self.info),
                 encoder=dict(arch='resnet18', state_dict=encoder_state(pc.backbone, pc.layers),
                              sha1=backbone_fingerprint(pc.backbone, pc.layers)),
                 patchcore=dict(config=pc.config(), memory_bank=pc.memory_bank.cpu().contiguous().clone(), fit_info=dict(pc.fit_info)),
                 preprocessing=dict(self.preprocessing, mean=list(self.mean), std=list(self.std)),
                 threshold=None if self.threshold is None else float(self.threshold),
-                heatmap_range=None if self.heatmap_range is None else [float(v) for v in self.heatmap_range])
+                heatmap_range=None if self.heatmap_range is None else [float(v) for v in self.heatmap_range]))
 
-# %% ../nbs/10_detector.ipynb #c047
+# %% ../nbs/10_detector.ipynb #c057
 @patch
 def save(self:Detector, path) -> Path:
     "Write the detector to one file (see `state`)."
     return save_atomic(self.state(), path)
 
-# %% ../nbs/10_detector.ipynb #c048
+# %% ../nbs/10_detector.ipynb #c058
+def _finite_num(v) -> bool: return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+def check_state(st:dict, # a detector file's content
+               ) -> str|None: # None when it can be used, else what is wrong (one line)
+    "What makes a detector state unusable: a missing part, a tensor whose digest does not match, a bad bank or setting."
+    parts = dict(encoder=('state_dict', 'sha1'), patchcore=('config', 'memory_bank'), preprocessing=('size', 'crop', 'resize', 'mean', 'std'))
+    for part, keys in parts.items():
+        if not isinstance(st.get(part), dict) or any(k not in st[part] for k in keys): return f"it has no complete '{part}' entry"
+    tensors, digests = state_tensors(st), st.get('sha256')
+    if digests is not None or st['format'] != 'cutswap_nb.detector/1':
+        if not isinstance(digests, dict): return "it has no tensor digests (sha256)"
+        for name in sorted(set(tensors) | set(digests)):
+            if name not in tensors: return f"the tensor {name} is missing"
+            if name not in digests: return f"the tensor {name} has no digest"
+            if tensor_digest(tensors[name]) != digests[name]: return f"the stored {name} is damaged (its SHA-256 does not match)"
+    bank, cfg, pre = st['patchcore']['memory_bank'], st['patchcore']['config'], st['preprocessing']
+    if not (torch.is_tensor(bank) and bank.ndim == 2 and bank.is_floating_point()): return f"the memory bank must be a 2-D float tensor, got {getattr(bank, 'shape', type(bank).__name__)}"
+    if len(bank) == 0 or bank.shape[1] == 0: return f"the memory bank is empty {tuple(bank.shape)}"
+    if not bool(torch.isfinite(bank).all()): return "the memory bank holds values that are not finite (NaN or Inf)"
+    try: check_fit_settings(cfg.get('coreset_ratio'), pre['size'], pre['crop'], pre['resize'], cfg.get('k', 1), cfg.get('reweight', 0), cfg.get('batch_size', 1))
+    except (ConfigError, TypeError) as e: return f"setting: {e}"
+    if cfg.get('k', 1) > len(bank): return f"k ({cfg['k']}) exceeds the memory bank's {len(bank)} rows"
+    if not all(len(pre[k]) == 3 and all(map(_finite_num, pre[k])) for k in ('mean', 'std')) or min(pre['std']) <= 0:
+        return f"mean and std must be 3 finite numbers each, std > 0; got mean {pre['mean']}, std {pre['std']}"
+    thr, hr = st.get('threshold'), st.get('heatmap_range')
+    if thr is not None and not _finite_num(thr): return f"threshold must be a finite number or absent, got {thr}"
+    if hr is not None and not (len(hr) == 2 and all(map(_finite_num, hr))): return f"heatmap_range must be two finite numbers or absent, got {hr}"
+
 @patch(cls_method=True)
 def load(cls:Detector, path, # a file written by `Detector.save` (or `cutswap eval --save-model`)
          device=None, # default: CUDA when available
         ) -> Detector:
-    "A detector from its file, read with `weights_only=True`; no dataset or other file is needed."
+    "A detector from its file, read with `weights_only=True` and verified (`check_state`, bank width); no dataset or other file is needed."
     obj = load_package_file(path, 'cutswap_nb.detector/', 'Detector', 'Detector.save / cutswap eval --save-model')
-    backbone = load_encoder(obj['encoder']['state_dict'])
-    pc = PatchCore(backbone, device=resolve_device(device), **obj['patchcore']['config'])
-    if backbone_fingerprint(pc.backbone, pc.layers) != obj['encoder']['sha1']: raise ConfigError(f"{path}: the stored encoder weights are damaged")
-    pc._set_bank(obj['patchcore']['memory_bank']); pc.fit_info = obj['patchcore'].get('fit_info', {})
-    pre = obj['preprocessing']
+    bad = lambda why: ConfigError(f"{path}: not a usable Detector file: {why}; write it again with Detector.save or cutswap eval --save-model")
+    if (why := check_state(obj)) is not None: raise bad(why)
+    dev = resolve_device(device)
+    try: pc = PatchCore(load_encoder(obj['encoder']['state_dict']), device=dev, **obj['patchcore']['config'])
+    except (ConfigError, TypeError) as e: raise bad(str(e)) from None
+    if backbone_fingerprint(pc.backbone, pc.layers) != obj['encoder']['sha1']: raise bad("the stored encoder weights are damaged")
+    pre, bank = obj['preprocessing'], obj['patchcore']['memory_bank']
+    dim = pc.embed(torch.zeros(1, 3, 64, 64)).shape[1]
+    if bank.shape[1] != dim: raise bad(f"the memory bank is {bank.shape[1]} wide, the encoder's patch embedding {dim}")
+    pc._set_bank(bank.float()); pc.fit_info = obj['patchcore'].get('fit_info', {})
     return cls(pc, pre['size'], pre['crop'], pre['resize'], pre['mean'], pre['std'], obj.get('threshold'),
                obj.get('heatmap_range'), dict(obj.get('info', {}), versions=obj.get('versions')))
 
-# %% ../nbs/10_detector.ipynb #c056
+# %% ../nbs/10_detector.ipynb #c074
 def load_splits(root, category:str, # the dataset
                 size:int=FIT.size, crop:int=FIT.crop, resize:str=FIT.resize, # see `FitConfig`
                 masks:str='auto', # 'auto', 'required' or 'none' (see the data chapter)
                 num_workers:int|None=None, # DataLoader workers (None: `load_tensors` chooses)
                 progress:bool=True) -> tuple[dict, dict]:
-    "Train and test splits of a category as tensors (`load_tensors`), with the same preprocessing."
-    kw = dict(size=size, crop=crop, resize=resize, masks=masks)
-    return tuple(load_tensors(load_dataset(root, category, split, **kw), num_workers=num_workers, progress=progress)
-                 for split in ('train', 'test'))
+    "Train and test splits of a category as tensors (`load_tensors`), with the same preprocessing, and why pixel metrics are on or off."
+    kw, out = dict(size=size, crop=crop, resize=resize, masks=masks), []
+    for split in ('train', 'test'):
+        ds = load_dataset(root, category, split, **kw)
+        out.append(dict(load_tensors(ds, num_workers=num_workers, progress=progress), pixel_metrics_reason=getattr(ds, 'pixel_metrics_reason', '')))
+    return tuple(out)
 
-# %% ../nbs/10_detector.ipynb #c057
+# %% ../nbs/10_detector.ipynb #c075
+IMAGE_METRICS, PIXEL_METRICS = ('image_auroc', 'f1_threshold', 'image_f1'), ('pixel_auroc', 'pro')
+
+def _defined(v) -> bool: return v is not None and (not isinstance(v, (int, float, np.floating)) or math.isfinite(v))
+
+def undefined_reasons(metrics:dict, # from `compute_metrics`
+                      labels, # (N,) 0/1 image labels
+                      masks=None, # the masks scored, or None when pixel metrics were not asked for
+                      pixel_reason:str='', # why pixel metrics are off (the dataset's `pixel_metrics_reason`)
+                     ) -> dict: # metric -> why it is undefined, for each metric that is None or not finite
+    "The cause of each undefined metric, in one line, from the data (`metrics.undefined_reason`), not from the options."
+    img = undefined_reason(np.asarray(labels).ravel() > 0, 'image') or 'the image scores are not finite'
+    if masks is None: pix = pixel_reason or 'no masks'
+    else: pix = undefined_reason(torch.as_tensor(masks) > 0.5, 'pixel') or 'the anomaly maps are not finite'
+    return {k: (img if k in IMAGE_METRICS else pix) for k in IMAGE_METRICS + PIXEL_METRICS if not _defined(metrics.get(k))}
+
+def strict_metrics(metrics:dict, # from `compute_metrics`
+                   reasons:dict, # from `undefined_reasons`
+                  ) -> dict:
+    "`metrics` with every undefined value `None` and its cause under `undefined` (ours, one cause per metric, replace `compute_metrics`' own)."
+    out = {k: (v if _defined(v) else None) for k, v in metrics.items() if k != 'undefined'}
+    return out | dict(undefined={**(metrics.get('undefined') or {}), **reasons})
+
+# %% ../nbs/10_detector.ipynb #c077
 def measure(det:Detector, # a fitted detector
             test:dict, # a test split from `load_tensors`
-           ) -> tuple[dict, torch.Tensor, torch.Tensor]: # metrics, scores, maps
+           ) -> tuple[dict, torch.Tensor, torch.Tensor]: # metrics (undefined ones None, reasons under 'undefined'), scores, maps
     "Score a test split; set the detector's threshold (F1-optimal) and heatmap range (normal minimum to threshold) from it."
     t0 = time.perf_counter()
     scores, maps = det.score(test['image'])
     seconds = time.perf_counter() - t0
     pixel = test.get('pixel_metrics', True)
     m = compute_metrics(test['label'], scores, test['mask'] if pixel else None, maps if pixel else None)
+    m = strict_metrics(m, undefined_reasons(m, test['label'], test['mask'] if pixel else None, test.get('pixel_metrics_reason', '')))
     m |= dict(predict_seconds=round(seconds, 3), ms_per_image=round(1e3 * seconds / len(scores), 2))
-    if np.isfinite(m['f1_threshold']): det.threshold = float(m['f1_threshold'])
+    if m['f1_threshold'] is not None: det.threshold = float(m['f1_threshold'])
     good = maps[torch.as_tensor(np.asarray(test['label']) == 0)]
     det.heatmap_range = (float((good if len(good) else maps).min()), det.threshold or float(maps.max()))
     return m, scores, maps
 
-# %% ../nbs/10_detector.ipynb #c060
+# %% ../nbs/10_detector.ipynb #c080
 def _fmt(v, nd:int=4) -> str: return '–' if v is None else f'{v:.{nd}f}'
 
+METRIC_NAMES = dict(image_auroc='image AUROC', f1_threshold='F1 threshold', image_f1='image F1', pixel_auroc='pixel AUROC', pro='PRO')
+
 def eval_summary(result:dict) -> str:
-    "The printed summary of a `cutswap eval` result."
+    "The printed summary of a `cutswap eval` result; each undefined metric's cause is named."
     m, s = result['metrics'], result['settings']
+    why = {}
+    for k, r in (m.get('undefined') or {}).items(): why.setdefault(r, []).append(METRIC_NAMES.get(k, k))
     return '\n'.join([
         f"PatchCore on {result['category']}, {result['protocol']}: {result['fit']['n_images']} train, {m['n_test']} test images, "
         f"memory bank ({result['fit']['bank_size']}, {result['bank_dim']})",
-        f"  image AUROC {_fmt(m['image_auroc'])}   pixel AUROC {_fmt(m['pixel_auroc'])}   PRO {_fmt(m['pro'])}"
-        + ('' if s['pixel_metrics'] else f"   (no pixel metrics: masks={s['masks']})"),
-        f"  F1-optimal threshold {_fmt(m['f1_threshold'])} (image F1 {_fmt(m['image_f1'])})",
+        f"  image AUROC {_fmt(m['image_auroc'])}   pixel AUROC {_fmt(m['pixel_auroc'])}   PRO {_fmt(m['pro'])}",
+        f"  F1-optimal threshold {_fmt(m['f1_threshold'])} (image F1 {_fmt(m['image_f1'])})"]
+        + [f"  undefined: {', '.join(names)}: {r}" for r, names in why.items()] + [
         f"  fit {result['fit_seconds']:.1f}s, predict {m['predict_seconds']:.1f}s ({m['ms_per_image']:.1f} ms/image) on {s['device']}; "
         f"{s['size']}->{s['crop']} px, resize {s['resize']}"])
 
-# %% ../nbs/10_detector.ipynb #c062
+# %% ../nbs/10_detector.ipynb #c082
 def eval_result(det:Detector, # the fitted detector
                 metrics:dict, # from `measure`
                 root, category:str, # the dataset
@@ -311,7 +433,7 @@ def eval_result(det:Detector, # the fitted detector
                 fit=det.pc.fit_info, bank_dim=int(det.pc.memory_bank.shape[1]),
                 fit_seconds=det.info['fit_seconds'], versions=versions())
 
-# %% ../nbs/10_detector.ipynb #c065
+# %% ../nbs/10_detector.ipynb #c085
 def write_eval_figures(out:Path, category:str, # where, and the files' prefix
                        test:dict, scores, maps, metrics:dict, # the test split, its scores, maps and metrics
                        tag:str, # figure title
@@ -327,7 +449,7 @@ def write_eval_figures(out:Path, category:str, # where, and the files' prefix
     fig.savefig(paths[1], dpi=100); plt.close(fig)
     return paths
 
-# %% ../nbs/10_detector.ipynb #c067
+# %% ../nbs/10_detector.ipynb #c088
 @call_parse
 def eval_cli(root:RequiredStr, # dataset root (one folder per category; MVTec AD or VisA layout)
              category:RequiredStr, # category, e.g. bottle
@@ -358,40 +480,138 @@ def eval_cli(root:RequiredStr, # dataset root (one folder per category; MVTec AD
     train, test = load_splits(root, category, size, crop, resize, masks, workers, not quiet)
     det = Detector.fit(train['image'], weights, coreset, size, crop, resize, layers, embedding, seed, dev, batch_size, k, reweight)
     metrics, scores, maps = measure(det, test)
+    if masks == 'required' and metrics['pixel_auroc'] is None:
+        raise ConfigError(f"--masks required: pixel metrics cannot be computed for {category}: {metrics['undefined']['pixel_auroc']}")
     result = eval_result(det, metrics, root, category, weights, masks, test.get('pixel_metrics', True))
     outdir = Path(out); outdir.mkdir(parents=True, exist_ok=True)
-    written = [write_json_atomic(result, outdir/f'{category}_metrics.json')]
+    written = [write_json_atomic(strict_json(result), outdir/f'{category}_metrics.json')]
     tag = f"{category}, {Path(weights).name if checkpoint else weights} ResNet18, coreset {coreset}"
     written += write_eval_figures(outdir, category, test, scores, maps, metrics, tag)
     if save_model: written.append(det.save(save_model))
     print(eval_summary(result)); print("  wrote " + ', '.join(map(str, written)))
     return 0
 
-# %% ../nbs/10_detector.ipynb #c075
-SCORES_HEADER, ERRORS_HEADER = ('path', 'score', 'anomalous'), ('path', 'error')
+# %% ../nbs/10_detector.ipynb #c101
+SCORES_HEADER, ERRORS_HEADER = ('path', 'score', 'anomalous', 'heatmap'), ('path', 'error')
+_ENC = dict(encoding='utf-8', errors='surrogateescape')   # any file name, even one that is not valid UTF-8, round-trips
 
 def _csv_text(rows) -> str:
-    buf = io.StringIO(); csv.writer(buf, lineterminator='\n').writerows(rows); return buf.getvalue()
+    "CSV records, each ending in '\\n'; a field with ',', '\"', '\\n' or '\\r' is quoted (every field of a row holding '\\r')."
+    buf = io.StringIO()
+    w_min, w_all = csv.writer(buf, lineterminator='\n'), csv.writer(buf, lineterminator='\n', quoting=csv.QUOTE_ALL)
+    for r in rows: (w_all if any('\r' in str(f) for f in r) else w_min).writerow(r)
+    return buf.getvalue()
+
+def _complete_end(text:str) -> int:
+    "Length of the complete records of CSV `text`: up to the last newline outside quotes."
+    end, quoted = 0, False
+    for i, c in enumerate(text):
+        if c == '"': quoted = not quoted
+        elif c == '\n' and not quoted: end = i + 1
+    return end
+
+def append_rows(path, # a results CSV
+                rows, # records to append
+                sync:bool=True, # fsync after the write (else only flush: safe against a killed process, not a power cut)
+               ) -> Path:
+    "Append `rows` in one write, then flush (and fsync): after a kill the file ends with whole records, or one torn record."
+    with open(path, 'ab') as f:
+        f.write(_csv_text(rows).encode(**_ENC)); f.flush()
+        if sync: os.fsync(f.fileno())
+    return Path(path)
+
+def fsync_file(path):
+    "Make what was written to `path` durable (fsync its data)."
+    with open(path, 'rb') as f: os.fsync(f.fileno())
+
+def _write_bytes_synced(path, data:bytes):
+    with open(path, 'wb') as f: f.write(data); f.flush(); os.fsync(f.fileno())
+
+def write_rows(path, header:tuple, rows) -> Path:
+    "Replace a results CSV by `header` and `rows` in one atomic step (a reader sees the old or the new file)."
+    return replace_atomic(path, lambda tmp: _write_bytes_synced(tmp, _csv_text([header, *rows]).encode(**_ENC)))
 
 def read_rows(path, # a results CSV (created with `header` if absent or empty)
               header:tuple, # its column names
              ) -> list[dict]:
-    "The complete rows of a results CSV; a torn last line (from a killed run) is dropped from the file."
-    lines = read_complete_lines(path)
-    if not lines: append_text_durable(path, _csv_text([header])); return []
-    if tuple(next(csv.reader(lines[:1]))) != tuple(header): raise ConfigError(f"{path} is not a results file of cutswap predict; use another --out")
-    return list(csv.DictReader(lines))
+    "The complete records of a results CSV; a torn last record (from a killed run) is cut from the file."
+    path = Path(path)
+    text = path.read_bytes().decode(**_ENC) if path.is_file() else ''
+    end = _complete_end(text)
+    if end < len(text):
+        with open(path, 'r+b') as f: f.truncate(len(text[:end].encode(**_ENC)))
+    if end == 0: write_rows(path, header, []); return []
+    recs = list(csv.reader(io.StringIO(text[:end], newline='')))
+    if tuple(recs[0]) != tuple(header): raise ConfigError(f"{path} is not a results file of this cutswap predict (header {recs[0]}); use another --out")
+    bad = [i for i, r in enumerate(recs[1:], 2) if len(r) != len(header)]
+    if bad: raise ConfigError(f"{path}: record {bad[0]} has {len(recs[bad[0] - 1])} fields, not {len(header)}; repair or remove the file")
+    return [dict(zip(header, r)) for r in recs[1:]]
 
-# %% ../nbs/10_detector.ipynb #c078
-def heatmap_names(paths:list, # the run's image paths
-                 ) -> dict: # path -> file name for its overlay
-    "One distinct PNG name per image: its path below the images' common folder, with '/' as '__'."
-    paths = [str(p) for p in paths]
-    root = os.path.commonpath(paths) if len(paths) > 1 else os.path.dirname(paths[0])
-    if root in paths: root = os.path.dirname(root)
-    return {p: '__'.join(Path(os.path.relpath(p, root)).with_suffix('').parts) + '.png' for p in paths}
+# %% ../nbs/10_detector.ipynb #c105
+def heatmap_root(paths:list) -> str:
+    "The folder the images share: their file names below it name their heatmaps."
+    return os.path.commonpath([os.path.dirname(str(p)) for p in paths])
 
-# %% ../nbs/10_detector.ipynb #c081
+def heatmap_name(path, # an image's absolute path
+                 root:str, # from `heatmap_root`
+                ) -> str: # a file name, distinct for every distinct path
+    "The overlay file of `path`: its path below `root`, percent-encoded into one name (injective), plus '.png'."
+    rel = os.path.relpath(str(path), root)
+    name = quote(rel, safe='', errors='surrogateescape')   # keeps letters, digits, '_.-~'; '/' becomes %2F
+    if name.startswith('.'): name = '%2E' + name[1:]      # never a hidden file ('.' is never encoded otherwise)
+    if len(name) > 200: name = name[:150] + '~' + hashlib.sha256(rel.encode(**_ENC)).hexdigest()[:24]
+    return name + '.png'
+
+# %% ../nbs/10_detector.ipynb #c108
+def _lock_holder(path) -> str:
+    try: return Path(path).read_text().strip() or 'a process starting up'
+    except OSError: return 'another process'
+
+def _holder_dead(holder:str) -> bool:
+    "Is the recorded holder a process of this host that no longer runs?"
+    parts = holder.split()
+    if len(parts) < 4 or parts[0] != 'pid' or parts[2] != 'on' or parts[3].rstrip(',') != socket.gethostname(): return False
+    try: os.kill(int(parts[1]), 0); return False
+    except ProcessLookupError: return True
+    except (PermissionError, ValueError): return False
+
+def _flock_within(f, seconds:float) -> bool:
+    import fcntl
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < seconds:
+        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB); return True
+        except BlockingIOError: time.sleep(0.1)
+    return False
+
+@contextmanager
+def predict_lock(out, # the run's folder
+                 wait:bool=False, # wait for the holder instead of failing
+                ):
+    "Hold the exclusive lock `out/.predict.lock` (`flock`, released by the kernel when the holder dies) for the block; yields its file."
+    import fcntl
+    path = Path(out)/'.predict.lock'
+    with open(path, 'a+') as f:
+        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _lock_holder(path)
+            # a killed run's DataLoader workers (forked before they could drop the lock) hold it a few seconds more
+            if _holder_dead(holder) and _flock_within(f, 30): pass
+            elif not wait: raise ConfigError(f"{out} is being written by another cutswap predict ({holder}); wait for it to finish, pass --wait, or use another --out") from None
+            else:
+                print(f"cutswap predict: waiting for {holder} to finish writing {out}", file=sys.stderr)
+                fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            f.seek(0); f.truncate(); f.write(f"pid {os.getpid()} on {socket.gethostname()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}\n"); f.flush()
+            yield f
+        finally: f.seek(0); f.truncate(); f.flush(); fcntl.flock(f, fcntl.LOCK_UN)
+
+def _drop_lock(fd:int, ino:int, dev:int, worker_id:int):
+    "DataLoader `worker_init_fn`: close a forked worker's copy of the lock's descriptor, so that only the run holds the lock."
+    with contextlib.suppress(OSError):
+        st = os.fstat(fd)
+        if (st.st_ino, st.st_dev) == (ino, dev): os.close(fd)
+
+# %% ../nbs/10_detector.ipynb #c114
 def file_sha1(path) -> str:
     "SHA-1 of a file's bytes, read in 1 MB chunks."
     h = hashlib.sha1()
@@ -399,39 +619,60 @@ def file_sha1(path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
     return h.hexdigest()
 
-# %% ../nbs/10_detector.ipynb #c083
+# %% ../nbs/10_detector.ipynb #c116
 def check_run(out:Path, # the run's folder
-              model, # the detector file
+              model, # the detector file (None: not recorded, not checked)
               threshold:float|None, # the threshold the rows are written with
-             ):
-    "Record the model and threshold of a predict run in `out/predict.json`, or check them against those recorded."
-    meta, p = dict(model=str(model), model_sha1=file_sha1(model), threshold=threshold), out/'predict.json'
-    if p.is_file():
-        old = json.loads(p.read_text())
-        for k in ('model_sha1', 'threshold'):
-            if old.get(k) != meta[k]: raise ConfigError(f"{out} holds results of another run ({k}: {old.get(k)} != {meta[k]}); use a new --out")
-    else: write_json_atomic(meta, p)
+              heatmap_root:str|None=None, # the folder heatmap names are relative to (recorded on the first run)
+             ) -> dict: # the run's record, as stored in out/predict.json
+    "Record the model, threshold and heatmap root of a predict run in `out/predict.json`, or check them against those recorded."
+    meta, p = dict(model=None if model is None else str(model), model_sha1=None if model is None else file_sha1(model),
+                   threshold=threshold, heatmap_root=heatmap_root), Path(out)/'predict.json'
+    if not p.is_file(): write_json_atomic(meta, p); return meta
+    old = json.loads(p.read_text())
+    for k in ('model_sha1', 'threshold'):
+        if k == 'model_sha1' and None in (old.get(k), meta[k]): continue
+        if old.get(k) != meta[k]: raise ConfigError(f"{out} holds results of another run ({k}: {old.get(k)} != {meta[k]}); use a new --out")
+    if old.get('heatmap_root') is None and heatmap_root is not None: old['heatmap_root'] = heatmap_root; write_json_atomic(old, p)
+    return old
 
-# %% ../nbs/10_detector.ipynb #c086
+# %% ../nbs/10_detector.ipynb #c119
 def predict_workers(n:int, # images to read
                    ) -> int:
     "DataLoader workers for scoring `n` images: none for a few dozen, else up to 4, leaving one core to the model."
     return 0 if n <= 48 else max(0, min(4, (os.cpu_count() or 1) - 1))
 
-# %% ../nbs/10_detector.ipynb #c089
-def _batch_rows(det:Detector, batch:dict, threshold, heat_dir, names) -> tuple[list, list]:
+# %% ../nbs/10_detector.ipynb #c122
+def take_retries(path, # errors.csv
+                 inputs:set, # the run's paths
+                 done:set, # paths already in scores.csv
+                ) -> set: # the paths to try again
+    "Remove from errors.csv (atomically) the rows of this run's inputs that are not scored yet; return their paths."
+    rows = read_rows(path, ERRORS_HEADER)
+    retry = {r['path'] for r in rows if r['path'] in inputs and r['path'] not in done}
+    keep = [(r['path'], r['error']) for r in rows if r['path'] not in retry and r['path'] not in done]
+    if len(keep) < len(rows): write_rows(path, ERRORS_HEADER, keep)
+    return retry
+
+# %% ../nbs/10_detector.ipynb #c125
+SYNC_EVERY = 1.0   # seconds between fsyncs of scores.csv and errors.csv during a run
+
+def _batch_rows(det:Detector, batch:dict, threshold, heat_dir, root) -> tuple[list, list]:
     "Score one batch; write its heatmaps; return its score rows and error rows."
     ok = batch['ok'].bool()
     errors = [(p, e) for p, e, g in zip(batch['path'], batch['error'], ok.tolist()) if not g]
     if not ok.any(): return [], errors
     x, paths = batch['image'][ok], [p for p, g in zip(batch['path'], ok.tolist()) if g]
     scores, maps = det.score(x)
-    if heat_dir is not None:
-        for p, xi, mi in zip(paths, x, maps): det.overlay(xi, mi).save(heat_dir/names[p])
-    flag = lambda s: '' if threshold is None else int(s >= threshold)
-    return [(p, f'{s:.6g}', flag(s)) for p, s in zip(paths, scores.tolist())], errors
+    rows, flag = [], lambda s: '' if threshold is None else int(s >= threshold)
+    for p, xi, mi, s in zip(paths, x, maps, scores.tolist()):
+        if not math.isfinite(s): errors.append((p, f'score is not finite ({s})')); continue
+        name = ''
+        if heat_dir is not None: name = heatmap_name(p, root); det.overlay(xi, mi).save(heat_dir/name, format='PNG')
+        rows.append((p, f'{s:.6g}', flag(s), name))
+    return rows, errors
 
-# %% ../nbs/10_detector.ipynb #c090
+# %% ../nbs/10_detector.ipynb #c126
 def predict_images(det:Detector, # a fitted detector
                    images, # folder, glob, file or list of files
                    out, # folder for scores.csv, errors.csv, heatmaps/
@@ -442,31 +683,39 @@ def predict_images(det:Detector, # a fitted detector
                    model=None, # the detector's file, recorded in out/predict.json to refuse mixing runs
                    progress:bool=True, # a progress bar
                    stop_after:int|None=None, # stop after this many batches (to test resuming)
-                  ) -> dict: # counts: images, scored, failed, skipped (done by an earlier run)
-    "Score every image not yet in `out`, appending rows durably batch by batch."
+                   wait:bool=False, # wait for another run writing to `out` instead of failing
+                  ) -> dict: # counts: images, scored, failed (this run), skipped (scored by an earlier run), retried (earlier errors)
+    "Score every image of `images` not yet scored in `out`, appending rows durably batch by batch (see the rules above)."
     from fastprogress.fastprogress import progress_bar
-    paths = [os.path.abspath(p) for p in list_images(images)]
+    paths = list(dict.fromkeys(os.path.abspath(p) for p in list_images(images)))
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     thr = det.threshold if threshold is None else float(threshold)
-    if model is not None: check_run(out, model, thr)
-    done = {r['path'] for r in read_rows(out/'scores.csv', SCORES_HEADER)}
-    failed = {r['path'] for r in read_rows(out/'errors.csv', ERRORS_HEADER)}
-    seen = done | failed
-    todo, names = [p for p in paths if p not in seen], heatmap_names(paths)
-    heat_dir = out/'heatmaps' if heatmaps else None
-    if heat_dir: heat_dir.mkdir(exist_ok=True)
-    nw = predict_workers(len(todo)) if num_workers is None else num_workers
-    dl = torch.utils.data.DataLoader(ImageFiles(todo, **det.preprocessing), batch_size=batch_size, num_workers=nw)
-    n = dict(images=len(paths), scored=len(done), failed=len(failed), skipped=len(paths) - len(todo))
-    for i, batch in enumerate(progress_bar(dl, leave=False) if progress and len(dl) else dl):
-        if stop_after is not None and i >= stop_after: break
-        rows, errors = _batch_rows(det, batch, thr, heat_dir, names)
-        if rows: append_text_durable(out/'scores.csv', _csv_text(rows))
-        if errors: append_text_durable(out/'errors.csv', _csv_text(errors))
-        n['scored'] += len(rows); n['failed'] += len(errors)
+    if thr is not None and not math.isfinite(thr): raise ConfigError(f"threshold must be a finite number, got {thr}")
+    with predict_lock(out, wait) as lock:
+        root = check_run(out, model, thr, heatmap_root(paths))['heatmap_root']
+        done = {r['path'] for r in read_rows(out/'scores.csv', SCORES_HEADER)}
+        retry = take_retries(out/'errors.csv', set(paths), done)
+        todo = [p for p in paths if p not in done]
+        heat_dir = out/'heatmaps' if heatmaps else None
+        if heat_dir: heat_dir.mkdir(exist_ok=True)
+        nw = predict_workers(len(todo)) if num_workers is None else num_workers
+        st_ = os.fstat(lock.fileno())
+        dl = torch.utils.data.DataLoader(ImageFiles(todo, **det.preprocessing), batch_size=batch_size, num_workers=nw,
+                                         worker_init_fn=partial(_drop_lock, lock.fileno(), st_.st_ino, st_.st_dev) if nw else None)
+        n = dict(images=len(paths), scored=0, failed=0, skipped=len(paths) - len(todo), retried=len(retry))
+        synced = time.monotonic()
+        for i, batch in enumerate(progress_bar(dl, leave=False) if progress and len(dl) else dl):
+            if stop_after is not None and i >= stop_after: break
+            rows, errors = _batch_rows(det, batch, thr, heat_dir, root)
+            sync = time.monotonic() - synced >= SYNC_EVERY
+            if rows: append_rows(out/'scores.csv', rows, sync)
+            if errors: append_rows(out/'errors.csv', errors, sync)
+            if sync: synced = time.monotonic()
+            n['scored'] += len(rows); n['failed'] += len(errors)
+        for f in ('scores.csv', 'errors.csv'): fsync_file(out/f)
     return n
 
-# %% ../nbs/10_detector.ipynb #c098
+# %% ../nbs/10_detector.ipynb #c140
 @call_parse
 def predict_cli(model:RequiredStr, # a detector file (Detector.save, or cutswap eval --save-model)
                 images:RequiredStr, # a folder (searched recursively), a glob pattern (quote it), or an image file
@@ -476,17 +725,19 @@ def predict_cli(model:RequiredStr, # a detector file (Detector.save, or cutswap 
                 batch_size:int=16, # images per batch (results are saved after each)
                 workers:int=None, # DataLoader workers reading images (default: `predict_workers`; 0: in the main process)
                 device:str=None, # cpu or cuda (default: cuda when available)
+                wait:bool=False, # if another predict is writing to OUT, wait for it instead of failing
                 quiet:bool=False, # no progress bar
                ) -> int:
-    "Score new images with a saved detector: scores.csv (path, score, anomalous), errors.csv, optional heatmaps."
+    "Score new images with a saved detector: scores.csv (path, score, anomalous, heatmap), errors.csv, optional heatmaps."
     if batch_size < 1 or (workers or 0) < 0: raise ConfigError("--batch-size must be >= 1 and --workers >= 0")
     det = Detector.load(model, device)
     t0 = time.perf_counter()
-    n = predict_images(det, images, out, threshold, heatmaps, batch_size, workers, model, not quiet)
+    n = predict_images(det, images, out, threshold, heatmaps, batch_size, workers, model, not quiet, wait=wait)
     thr = det.threshold if threshold is None else threshold
-    print(f"{n['images']} images: {n['scored']} scored, {n['failed']} unreadable, {n['skipped']} done by an earlier run; "
-          f"threshold {'none' if thr is None else f'{thr:.4g}'}; {time.perf_counter() - t0:.1f}s")
+    print(f"{n['images']} images: {n['scored']} scored, {n['failed']} unreadable, {n['skipped']} done by an earlier run"
+          + (f" ({n['retried']} earlier error{'s' if n['retried'] != 1 else ''} retried)" if n['retried'] else '')
+          + f"; threshold {'none' if thr is None else f'{thr:.4g}'}; {time.perf_counter() - t0:.1f}s")
     print(f"  wrote {Path(out)/'scores.csv'}" + (f", {Path(out)/'errors.csv'}" if n['failed'] else '') + (f", {Path(out)/'heatmaps'}/" if heatmaps else ''))
-    if n['scored'] == 0:
+    if n['scored'] + n['skipped'] == 0:
         print(f"cutswap predict: no image could be scored; see {Path(out)/'errors.csv'}", file=sys.stderr); return 1
     return 0
