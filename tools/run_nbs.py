@@ -39,6 +39,7 @@ def run(path):
         nb.cells[i].source, nb.cells[i].outputs = src, old.get('outputs', [])
     _shrink(nb)
     for c in nb.cells:
+        c.metadata.pop('execution', None)     # nbclient's timings: noise in diffs
         if c.cell_type == 'code': c.execution_count = None
         for o in c.get('outputs', []):
             if 'execution_count' in o: o['execution_count'] = None
