@@ -24,17 +24,26 @@ def option_type(anno) -> type|None:
     return None
 
 # %% ../nbs/00b_config.ipynb #c009
+def _docment(cls, name:str) -> str:
+    "The comment of field `name`, from `cls` or the dataclass it inherits the field from."
+    for c in cls.__mro__:
+        if dataclasses.is_dataclass(c) and name in c.__dict__.get('__annotations__', {}):
+            d = docments(c).get(name)
+            if d: return d
+    return ''
+
 def config_options(cls, # a dataclass of settings
                   ) -> list[dict]: # one record per option: name, flags, type, default, required, help
     "The command-line options of the settings dataclass `cls`, from its fields and their docments."
     docs, meta = docments(cls, full=True, eval_str=True), {f.name: f.metadata for f in dataclasses.fields(cls)}
+    own = [n for n in docs if n in cls.__dict__.get('__annotations__', {})]
     out = []
-    for name, d in docs.items():
-        typ, md = option_type(d.anno), meta.get(name, {})
+    for name in own + [n for n in docs if n not in own]:   # the class's own fields first, then those it inherits
+        d, typ, md = docs[name], option_type(docs[name].anno), meta.get(name, {})
         if name not in meta or typ is None or md.get('cli') is False: continue
         flags = [f"--{a.replace('_', '-')}" for a in (name, *md.get('aliases', ()))]
         required = d.default is inspect.Parameter.empty
-        out.append(dict(name=name, flags=flags, type=typ, default=None if required else d.default, required=required, help=d.docment or ''))
+        out.append(dict(name=name, flags=flags, type=typ, default=None if required else d.default, required=required, help=_docment(cls, name)))
     return out
 
 # %% ../nbs/00b_config.ipynb #c015
@@ -79,11 +88,11 @@ def config_parser(cls, # the settings dataclass
 
 # %% ../nbs/00b_config.ipynb #c021
 def config_command(cls): # the settings dataclass the command's first parameter takes
-    "Decorator: make `fn(cfg:cls, **extras)` a command-line sub-command taking an argument list."
+    "Decorator: make `fn(cfg:cls, **extras)` a sub-command taking an argument list (or, from Python, keywords)."
     def deco(fn):
         @functools.wraps(fn)
-        def command(argv:list|None=None, prog:str|None=None):
-            args = vars(config_parser(cls, fn, prog).parse_args(argv))
+        def command(argv:list|None=None, prog:str|None=None, **kw):
+            args = kw if argv is None and kw else vars(config_parser(cls, fn, prog).parse_args(argv))
             fields = {o['name'] for o in config_options(cls)}
             return fn(cls(**{k: v for k, v in args.items() if k in fields}), **{k: v for k, v in args.items() if k not in fields})
         command.parser = functools.partial(config_parser, cls, fn)

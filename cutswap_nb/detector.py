@@ -19,24 +19,26 @@ import torch
 import torch.nn as nn
 from PIL import Image
 from fastcore.basics import patch
-from fastcore.script import call_parse
 
+from .config import config_command
 from .core import (
-    ConfigError, RequiredStr, check_choice, load_package_file, resolve_device, versions, save_atomic, write_json_atomic, replace_atomic, strict_json)
+    ConfigError, check_choice, load_package_file, resolve_device, versions, save_atomic, write_json_atomic, replace_atomic, strict_json)
 from .data import (
-    DatasetError, IMG_EXTS, IMAGENET_MEAN, IMAGENET_STD, RESIZE_RULES, MASK_MODES, load_rgb, preprocess, load_dataset, load_tensors)
+    DatasetError, IMG_EXTS, IMAGENET_MEAN, IMAGENET_STD, RESIZE_RULES, MASK_MODES, load_rgb, preprocess, load_dataset, load_tensors, check_category)
 from .models import build_model, random_model
 from .patchcore import PatchCore, resnet_encoder, backbone_fingerprint, plot_heatmaps
 from .metrics import compute_metrics, plot_roc, undefined_reason
+from .onnx_scorer import OnnxDetector
 
 # %% auto #0
 __all__ = ['FIT', 'BATCH_MARGIN', 'DETECTOR_FORMAT', 'IMAGE_METRICS', 'PIXEL_METRICS', 'METRIC_NAMES', 'SCORES_HEADER',
            'ERRORS_HEADER', 'SYNC_EVERY', 'list_images', 'FitConfig', 'check_fit_settings', 'resolve_encoder',
            'encoder_state', 'load_encoder', 'check_image_path', 'ImageFiles', 'Detector', 'tensor_digest',
            'state_tensors', 'with_digests', 'check_state', 'load_splits', 'undefined_reasons', 'strict_metrics',
-           'measure', 'eval_summary', 'eval_result', 'write_eval_figures', 'eval_cli', 'append_rows', 'fsync_file',
-           'write_rows', 'read_rows', 'heatmap_root', 'heatmap_name', 'predict_lock', 'file_sha1', 'check_run',
-           'predict_workers', 'take_retries', 'predict_images', 'predict_cli']
+           'measure', 'eval_summary', 'eval_result', 'write_eval_figures', 'EvalConfig', 'write_eval', 'eval_cli',
+           'append_rows', 'fsync_file', 'write_rows', 'read_rows', 'heatmap_root', 'heatmap_name', 'predict_lock',
+           'file_sha1', 'check_run', 'predict_workers', 'take_retries', 'predict_images', 'PredictConfig',
+           'predict_cli']
 
 # %% ../nbs/10_detector.ipynb #c008
 def _is_glob(s:str) -> bool: return any(c in s for c in '*?[')
@@ -73,8 +75,7 @@ class FitConfig:
     reweight:int=0 # PatchCore paper's image-score reweighting with this many neighbours (0: off)
     seed:int=0 # seed of random encoder weights and of the coreset
     batch_size:int=16 # images per forward pass
-
-FIT = FitConfig()
+    def __post_init__(self): _check_fit_config(self)
 
 # %% ../nbs/10_detector.ipynb #c014
 def check_fit_settings(coreset:float, size:int, crop:int, resize:str, # see `FitConfig`
@@ -84,6 +85,14 @@ def check_fit_settings(coreset:float, size:int, crop:int, resize:str, # see `Fit
     if not 0 < crop <= size: raise ConfigError(f"crop ({crop}) must be positive and not exceed size ({size})")
     check_choice('resize', resize, RESIZE_RULES)
     if k < 1 or batch_size < 1 or reweight < 0: raise ConfigError("k and batch_size must be >= 1, reweight >= 0")
+
+# %% ../nbs/10_detector.ipynb #a737bc31
+def _check_fit_config(cfg:FitConfig):
+    "Check a `FitConfig` (or a config that extends it) once, when it is made; comma-separated layers become a tuple."
+    if isinstance(cfg.layers, str): object.__setattr__(cfg, 'layers', tuple(l.strip() for l in cfg.layers.split(',') if l.strip()))
+    check_fit_settings(cfg.coreset, cfg.size, cfg.crop, cfg.resize, cfg.k, cfg.reweight, cfg.batch_size)
+
+FIT = FitConfig()   # the defaults
 
 # %% ../nbs/10_detector.ipynb #c017
 def resolve_encoder(encoder, # 'random', 'imagenet', a weights file or checkpoint, or an nn.Module
@@ -449,46 +458,54 @@ def write_eval_figures(out:Path, category:str, # where, and the files' prefix
     fig.savefig(paths[1], dpi=100); plt.close(fig)
     return paths
 
+# %% ../nbs/10_detector.ipynb #dc6c84a2
+@dataclass(frozen=True, kw_only=True)
+class EvalConfig(FitConfig):
+    "Settings of `cutswap eval`: a category, an encoder, where the results go, and `FitConfig`'s fitting settings."
+    root: str                    # dataset root (one folder per category; MVTec AD or VisA layout)
+    category: str                # category, e.g. bottle
+    checkpoint: str|None = None  # encoder weights: a `cutswap train` checkpoint or a ResNet18 state dict
+    backbone: str = 'imagenet'   # ResNet18 weights when no --checkpoint: imagenet (paper protocol) or random
+    masks: str = 'auto'          # auto (pixel metrics when every defect image has a mask), required, or none
+    device: str|None = None      # cpu or cuda (default: cuda when available)
+    workers: int|None = None     # DataLoader workers reading images (default: chosen from the number of images)
+    out: str = '.'               # folder for the JSON and the figures
+    save_model: str|None = None  # also write the fitted detector (with its F1-optimal threshold) to this file
+    def __post_init__(self):
+        _check_fit_config(self); check_category(self.category)
+        if self.checkpoint and self.backbone != 'imagenet': raise ConfigError("give --checkpoint or --backbone, not both")
+        check_choice('backbone', self.backbone, ('imagenet', 'random')); check_choice('masks', self.masks, MASK_MODES)
+        object.__setattr__(self, 'device', resolve_device(self.device))
+    @property
+    def weights(self) -> str: return self.checkpoint or self.backbone
+
+# %% ../nbs/10_detector.ipynb #a4d428d6
+def write_eval(cfg:EvalConfig, det:Detector, test:dict, metrics:dict, scores, maps) -> list: # the files written
+    "The JSON, the figures and (with `save_model`) the detector of an evaluation, under `cfg.out`."
+    result = eval_result(det, metrics, cfg.root, cfg.category, cfg.weights, cfg.masks, test.get('pixel_metrics', True))
+    outdir = Path(cfg.out); outdir.mkdir(parents=True, exist_ok=True)
+    written = [write_json_atomic(strict_json(result), outdir/f'{cfg.category}_metrics.json')]
+    tag = f"{cfg.category}, {Path(cfg.weights).name if cfg.checkpoint else cfg.weights} ResNet18, coreset {cfg.coreset}"
+    written += write_eval_figures(outdir, cfg.category, test, scores, maps, metrics, tag)
+    if cfg.save_model: written.append(det.save(cfg.save_model))
+    print(eval_summary(result)); print("  wrote " + ', '.join(map(str, written)))
+    return written
+
+
 # %% ../nbs/10_detector.ipynb #c088
-@call_parse
-def eval_cli(root:RequiredStr, # dataset root (one folder per category; MVTec AD or VisA layout)
-             category:RequiredStr, # category, e.g. bottle
-             checkpoint:str=None, # encoder weights: a `cutswap train` checkpoint or a ResNet18 state dict
-             backbone:str='imagenet', # ResNet18 weights when no --checkpoint: imagenet (paper protocol) or random
-             coreset:float=FIT.coreset, # coreset ratio in (0, 1] (paper: 0.001, 0.01)
-             size:int=FIT.size, # resize to size (both sides, or the shorter side with --resize shorter) ...
-             crop:int=FIT.crop, # ... then centre-crop to crop x crop
-             resize:str=FIT.resize, # squash (to a square) or shorter (keep the aspect ratio); recorded in the JSON
-             masks:str='auto', # auto (pixel metrics when every defect image has a mask), required, or none
-             layers:str=','.join(FIT.layers), # comma-separated ResNet stages
-             embedding:str=FIT.embedding, # PatchCore patch embedding
-             k:int=FIT.k, # nearest neighbours averaged per patch score
-             reweight:int=FIT.reweight, # PatchCore paper's image-score reweighting with this many neighbours (0: off)
-             seed:int=FIT.seed, # seed of random weights and of the coreset
-             device:str=None, # cpu or cuda (default: cuda when available)
-             batch_size:int=FIT.batch_size, # images per forward pass
-             workers:int=None, # DataLoader workers reading images (default: chosen from the number of images)
-             out:str='.', # folder for the JSON and the figures
-             save_model:str=None, # also write the fitted detector (with its F1-optimal threshold) to this file
+@config_command(EvalConfig)
+def eval_cli(cfg:EvalConfig, # the evaluation's settings
              quiet:bool=False, # no progress bars
             ) -> int:
     "PatchCore evaluation of an encoder on a category: image/pixel AUROC, PRO, F1 threshold, heatmaps; optionally save the detector."
-    if checkpoint and backbone != 'imagenet': raise ConfigError("give --checkpoint or --backbone, not both")
-    check_choice('--backbone', backbone, ('imagenet', 'random')); check_choice('--masks', masks, MASK_MODES)
-    check_fit_settings(coreset, size, crop, resize, k, reweight, batch_size)
-    layers, weights, dev = tuple(l.strip() for l in layers.split(',') if l.strip()), checkpoint or backbone, resolve_device(device)
-    train, test = load_splits(root, category, size, crop, resize, masks, workers, not quiet)
-    det = Detector.fit(train['image'], weights, coreset, size, crop, resize, layers, embedding, seed, dev, batch_size, k, reweight)
+    train, test = load_splits(cfg.root, cfg.category, cfg.size, cfg.crop, cfg.resize, cfg.masks, cfg.workers, not quiet)
+    det = Detector.fit(train['image'], cfg.weights, cfg.coreset, cfg.size, cfg.crop, cfg.resize, cfg.layers, cfg.embedding,
+                       cfg.seed, cfg.device, cfg.batch_size, cfg.k, cfg.reweight)
+    if (Path(cfg.root)/cfg.category/'test').is_dir(): det.info['test_images'] = str(Path(cfg.root)/cfg.category/'test')   # for `cutswap export`
     metrics, scores, maps = measure(det, test)
-    if masks == 'required' and metrics['pixel_auroc'] is None:
-        raise ConfigError(f"--masks required: pixel metrics cannot be computed for {category}: {metrics['undefined']['pixel_auroc']}")
-    result = eval_result(det, metrics, root, category, weights, masks, test.get('pixel_metrics', True))
-    outdir = Path(out); outdir.mkdir(parents=True, exist_ok=True)
-    written = [write_json_atomic(strict_json(result), outdir/f'{category}_metrics.json')]
-    tag = f"{category}, {Path(weights).name if checkpoint else weights} ResNet18, coreset {coreset}"
-    written += write_eval_figures(outdir, category, test, scores, maps, metrics, tag)
-    if save_model: written.append(det.save(save_model))
-    print(eval_summary(result)); print("  wrote " + ', '.join(map(str, written)))
+    if cfg.masks == 'required' and metrics['pixel_auroc'] is None:
+        raise ConfigError(f"--masks required: pixel metrics cannot be computed for {cfg.category}: {metrics['undefined']['pixel_auroc']}")
+    write_eval(cfg, det, test, metrics, scores, maps)
     return 0
 
 # %% ../nbs/10_detector.ipynb #c101
@@ -715,29 +732,38 @@ def predict_images(det:Detector, # a fitted detector
         for f in ('scores.csv', 'errors.csv'): fsync_file(out/f)
     return n
 
+# %% ../nbs/10_detector.ipynb #5a834544
+@dataclass(frozen=True)
+class PredictConfig:
+    "Settings of `cutswap predict`."
+    model: str                    # a detector file (Detector.save, cutswap eval --save-model) or its ONNX export (cutswap export)
+    images: str                   # a folder (searched recursively), a glob pattern (quote it), or an image file
+    out: str                      # folder for scores.csv, errors.csv and heatmaps/; a rerun resumes there
+    threshold: float|None = None  # score at and above which an image is anomalous (default: the model's)
+    heatmaps: bool = False        # also write one overlay PNG per image to OUT/heatmaps
+    batch_size: int = 16          # images per batch (results are saved after each)
+    workers: int|None = None      # DataLoader workers reading images (default: `predict_workers`; 0: in the main process)
+    device: str|None = None       # cpu or cuda (default: cuda when available)
+    def __post_init__(self):
+        if self.batch_size < 1 or (self.workers or 0) < 0: raise ConfigError("--batch-size must be >= 1 and --workers >= 0")
+        if self.threshold is not None and not math.isfinite(self.threshold): raise ConfigError(f"--threshold must be a finite number, not {self.threshold}")
+        object.__setattr__(self, 'device', resolve_device(self.device))
+
 # %% ../nbs/10_detector.ipynb #c140
-@call_parse
-def predict_cli(model:RequiredStr, # a detector file (Detector.save, or cutswap eval --save-model)
-                images:RequiredStr, # a folder (searched recursively), a glob pattern (quote it), or an image file
-                out:RequiredStr, # folder for scores.csv, errors.csv and heatmaps/; a rerun resumes there
-                threshold:float=None, # score at and above which an image is anomalous (default: the model's)
-                heatmaps:bool=False, # also write one overlay PNG per image to OUT/heatmaps
-                batch_size:int=16, # images per batch (results are saved after each)
-                workers:int=None, # DataLoader workers reading images (default: `predict_workers`; 0: in the main process)
-                device:str=None, # cpu or cuda (default: cuda when available)
+@config_command(PredictConfig)
+def predict_cli(cfg:PredictConfig, # what to score, with which detector, and where the results go
                 wait:bool=False, # if another predict is writing to OUT, wait for it instead of failing
                 quiet:bool=False, # no progress bar
                ) -> int:
     "Score new images with a saved detector: scores.csv (path, score, anomalous, heatmap), errors.csv, optional heatmaps."
-    if batch_size < 1 or (workers or 0) < 0: raise ConfigError("--batch-size must be >= 1 and --workers >= 0")
-    det = Detector.load(model, device)
-    t0 = time.perf_counter()
-    n = predict_images(det, images, out, threshold, heatmaps, batch_size, workers, model, not quiet, wait=wait)
-    thr = det.threshold if threshold is None else threshold
+    det = OnnxDetector.load(cfg.model) if str(cfg.model).lower().endswith('.onnx') else Detector.load(cfg.model, cfg.device)
+    out, t0 = cfg.out, time.perf_counter()
+    n = predict_images(det, cfg.images, out, cfg.threshold, cfg.heatmaps, cfg.batch_size, cfg.workers, cfg.model, not quiet, wait=wait)
+    thr = det.threshold if cfg.threshold is None else cfg.threshold
     print(f"{n['images']} images: {n['scored']} scored, {n['failed']} unreadable, {n['skipped']} done by an earlier run"
           + (f" ({n['retried']} earlier error{'s' if n['retried'] != 1 else ''} retried)" if n['retried'] else '')
           + f"; threshold {'none' if thr is None else f'{thr:.4g}'}; {time.perf_counter() - t0:.1f}s")
-    print(f"  wrote {Path(out)/'scores.csv'}" + (f", {Path(out)/'errors.csv'}" if n['failed'] else '') + (f", {Path(out)/'heatmaps'}/" if heatmaps else ''))
+    print(f"  wrote {Path(out)/'scores.csv'}" + (f", {Path(out)/'errors.csv'}" if n['failed'] else '') + (f", {Path(out)/'heatmaps'}/" if cfg.heatmaps else ''))
     if n['scored'] + n['skipped'] == 0:
         print(f"cutswap predict: no image could be scored; see {Path(out)/'errors.csv'}", file=sys.stderr); return 1
     return 0
