@@ -12,7 +12,7 @@ NB_WORKERS ?= 2
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev,deploy]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -27,8 +27,9 @@ test: $(STAMP)
 	bash tools/gpu_check.sh --dry-run
 	@echo "nbdev-test: $$(ls nbs/*.ipynb | wc -l) passed, 0 failed"
 
-# The prepared check of a GPU machine (at most 8 minutes): CUDA tests, CPU against CUDA, throughput, the
-# paper budget on bottle. DATA is a folder holding bottle/ (MVTec AD layout); results go to build/gpu-check/.
+# The prepared check of a GPU machine (about 8 minutes of work): CUDA tests, CPU against CUDA, the table of training
+# speed options and two trainings at once, the paper budget on bottle. DATA is a folder holding bottle/ (MVTec AD
+# layout); build/gpu-check/ gets summary.md, summary.json and gpu-check-logs.tar.gz (every log, in full).
 DATA ?= ../shared/data/mvtec_ad
 gpu-check: $(STAMP)
 	bash tools/gpu_check.sh --data $(DATA)

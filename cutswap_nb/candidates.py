@@ -18,9 +18,9 @@ from .core import CLUSTER_MODES, STRATEGIES, check_choice, resolve_device, repla
 from .cluster import kmeans_1d, select_cluster, top_k_pixels
 
 # %% auto #0
-__all__ = ['CACHE_VERSION', 'cluster_ranks', 'candidates_from_maps', 'CacheWarning', 'tensor_digest', 'model_digest',
+__all__ = ['CACHE_VERSION', 'AGREEMENT', 'cluster_ranks', 'candidates_from_maps', 'CacheWarning', 'tensor_digest', 'model_digest',
            'candidates_key', 'cache_path', 'save_candidates', 'load_candidates', 'saliency_candidates',
-           'compute_candidates']
+           'compute_candidates', 'anchor_distance', 'candidate_agreement', 'agreement_ok']
 
 # %% ../nbs/06_candidates.ipynb #k006
 def cluster_ranks(maps:Tensor, # (..., H, W) saliency maps
@@ -222,3 +222,49 @@ def compute_candidates(images:Tensor, # (N, 3, H, W) normalised training images
     out = saliency_candidates(images, saliency_model, layers, k, mode, strategy, topk, batch_size, device, progress, seed)
     _store(path, out, key, progress)
     return out
+
+# %% ../nbs/06_candidates.ipynb #d6acb2e6
+AGREEMENT = dict(pixels_same=0.999, anchor_tv_max=0.02)   # what two candidate sets of the same images must meet (derived below)
+
+def anchor_distance(a:Tensor, b:Tensor, # candidates of the same images: bool (N, L, H, W) masks or uint8 ranks
+                   ) -> Tensor: # float64 (N, L): total-variation distance between the anchor distributions of a and b
+    "Total-variation distance between the distributions one anchor is drawn from, per image and level."
+    a, b = a.cpu().flatten(2), b.cpu().flatten(2)
+    if a.dtype == torch.bool: a, b, ranks, na, nb = a.to(torch.uint8), b.to(torch.uint8), [1], 1, 1    # uniform over the True pixels
+    else:
+        na, nb = a.amax(2, keepdim=True).double() + 1, b.amax(2, keepdim=True).double() + 1             # a uniform rank, then a pixel
+        ranks = range(int(max(a.max(), b.max())) + 1)
+    tv = torch.zeros(a.shape[:2], dtype=torch.float64)
+    for r in ranks:
+        ma, mb = (a == r).double(), (b == r).double()
+        pa, pb = ma / (ma.sum(2, keepdim=True).clamp_min(1) * na), mb / (mb.sum(2, keepdim=True).clamp_min(1) * nb)
+        tv += (pa - pb).abs().sum(2) / 2
+    return tv
+
+# %% ../nbs/06_candidates.ipynb #3c0257d4
+def candidate_agreement(a:Tensor, b:Tensor, # candidates of the same images from two computations (devices, precisions)
+                        draws:int=32, # anchor draws compared, each as `make_negatives` makes them (4 tries per image and level)
+                        seed:int=0, # seed of the CPU generator both sides draw from
+                       ) -> dict:
+    "How much two candidate sets could change training: pixels that differ, anchors drawn from each with one seed, anchor distributions."
+    from cutswap_nb.augment import draw_anchor_pairs
+    a, b = a.cpu(), b.cpu()
+    if a.shape != b.shape or a.dtype != b.dtype: raise ValueError(f"candidates differ in shape or type: {tuple(a.shape)} {a.dtype}, {tuple(b.shape)} {b.dtype}")
+    rows_same = (a == b).flatten(2).all(2)
+    ga, gb = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed)
+    same, in_step = torch.zeros_like(rows_same, dtype=torch.long), True
+    for _ in range(draws):
+        pa, pb = draw_anchor_pairs(a, tries=4, generator=ga), draw_anchor_pairs(b, tries=4, generator=gb)
+        same += (pa == pb).flatten(2).all(2)
+        in_step &= torch.equal(ga.get_state(), gb.get_state())
+    tv = anchor_distance(a, b)
+    return dict(pixels_same=(a == b).double().mean().item(), pixels_differing=int((a != b).sum()), rows_same=rows_same.double().mean().item(),
+                anchors_same=same.double().mean().item() / draws, anchors_same_where_rows_same=bool((same[rows_same] == draws).all()),
+                generator_in_step=in_step, anchor_tv_max=tv.max().item(), anchor_tv_mean=tv.mean().item(), draws=draws,
+                rows_differing=[[int(i), int(l)] for i, l in (~rows_same).nonzero().tolist()])
+
+def agreement_ok(res:dict, # from `candidate_agreement`
+                 tol:dict=AGREEMENT) -> bool:
+    "Whether two candidate sets agree as far as training can tell (see above)."
+    return (res['pixels_same'] >= tol['pixels_same'] and res['anchors_same_where_rows_same'] and res['generator_in_step']
+            and res['anchor_tv_max'] <= tol['anchor_tv_max'])

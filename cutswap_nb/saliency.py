@@ -6,6 +6,7 @@ Docs: https://cutswap-nb.github.io/cutswap_nb/saliency.html.md"""
 
 # %% ../nbs/03_saliency.ipynb #c003
 from __future__ import annotations
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 import torch
@@ -18,7 +19,7 @@ from .models import ARCHS, WeightsError, build_model, build_cutswap_net
 
 # %% auto #0
 __all__ = ['VGG16_LAYERS', 'RESNET_LAYERS', 'target_scores', 'layercam_map', 'normalize_maps', 'LayerCAM', 'show_saliency',
-           'build_saliency_model', 'multilevel_saliency']
+           'build_saliency_model', 'full_float32', 'multilevel_saliency']
 
 # %% ../nbs/03_saliency.ipynb #c006
 VGG16_LAYERS = ['features.4', 'features.9', 'features.16', 'features.23', 'features.30']
@@ -182,6 +183,15 @@ def build_saliency_model(weights='imagenet', # 'imagenet', 'random', a weights f
                            f"(offline protocol), or weights='random' to use random weights explicitly.") from e
     return model, (VGG16_LAYERS if arch == 'vgg16' else RESNET_LAYERS)
 
+# %% ../nbs/03_saliency.ipynb #21316f1c
+@contextmanager
+def full_float32():
+    "TF32 off for convolutions and matrix products within the block (CUDA): float32 that rounds as on the CPU."
+    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    try: yield
+    finally: torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
+
 # %% ../nbs/03_saliency.ipynb #c042
 def multilevel_saliency(model:nn.Module, # saliency network (moved to `device`)
                         layers:list, # layer names, e.g. from `build_saliency_model`
@@ -201,7 +211,7 @@ def multilevel_saliency(model:nn.Module, # saliency network (moved to `device`)
     N, _, H, W = images.shape
     out = torch.empty(N, len(layers), H, W, dtype=torch.float32)
     starts = range(0, N, batch_size)
-    with LayerCAM(model, layers) as cam:
+    with LayerCAM(model, layers) as cam, full_float32():
         for i in (progress_bar(starts, leave=False) if progress else starts):
             t = target[i:i + batch_size].to(device) if torch.is_tensor(target) and target.ndim else target
             out[i:i + batch_size] = cam(images[i:i + batch_size].to(device, dtype), t).float().cpu()

@@ -36,9 +36,9 @@ __all__ = ['RESUME_FREE', 'TrainConfigError', 'HISTORY_COLUMNS', 'STEP_KEYS', 'T
            'steps_per_epoch', 'epoch_order', 'make_optimizer', 'get_rng_states', 'set_rng_states', 'load_checkpoint',
            'single_process', 'dist_info', 'run_device', 'init_distributed', 'step_chunks', 'chunk_generator',
            'empty_history', 'history_rows', 'csv_text', 'write_history_csv', 'plot_history', 'tb_writer',
-           'log_tensorboard', 'protocol_name', 'run_metadata', 'Run', 'MicroBatches', 'restore_run', 'setup_run',
-           'record_steps', 'train_epoch', 'save_checkpoint', 'run_result', 'finish_run', 'DeferInterrupt', 'train',
-           'train_offline', 'train_cli']
+           'log_tensorboard', 'protocol_name', 'run_metadata', 'Run', 'MicroBatches', 'prefetch_step', 'take_step',
+           'restore_run', 'setup_run', 'record_steps', 'train_epoch', 'save_checkpoint', 'run_result', 'finish_run',
+           'DeferInterrupt', 'train', 'train_offline', 'train_cli']
 
 # %% ../nbs/07_train.ipynb #c006
 RESUME_FREE = ('out', 'device', 'save_every')   # settings a `--resume` may change: where and how a run executes, not what it learns
@@ -72,6 +72,7 @@ class TrainConfig:
     seed: int = 0                        # seeds the initialisation, batch order and augmentation
     device: str | None = None            # 'cuda', 'cpu' or None (CUDA when available); under torchrun CUDA is cuda:LOCAL_RANK
     amp: bool = True                     # bf16 autocast and channels_last on CUDA
+    compile: bool = False                # torch.compile the network (CUDA; see *Speed*: off unless it pays within one run)
     save_every: int = 16                 # write last.pth every this many epochs (final.pth at the end)
     out: str = 'runs'                    # checkpoints go to OUT/<scope>/<run_name or method>/
     run_name: str | None = None          # sub-folder name (default: the method)
@@ -134,7 +135,8 @@ def saliency_run_config(cfg:TrainConfig) -> TrainConfig:
     "The offline rule: the CutPaste run (same scope, seed and budget; other settings default) whose checkpoint is CutSwap's saliency model."
     return TrainConfig(cfg.root, cfg.category, method='cutpaste', epochs=cfg.epochs, batch_size=cfg.batch_size, size=cfg.size,
                        crop=cfg.crop, seed=cfg.seed, device=cfg.device, pretrained='none', saliency='warmup', out=cfg.out,
-                       run_name='cutpaste', accum=cfg.accum, amp=cfg.amp, save_every=cfg.save_every, resize=cfg.resize)
+                       run_name='cutpaste', accum=cfg.accum, amp=cfg.amp, compile=cfg.compile, save_every=cfg.save_every,
+                       resize=cfg.resize)
 
 # %% ../nbs/07_train.ipynb #c019
 def ensure_trained(cfg:TrainConfig, # the run wanted
@@ -209,15 +211,15 @@ def build_batch(images:torch.Tensor, # (B,3,H,W) normal images, normalised, on t
     pos = x[:B]
     bufs = (x[n_pos:n_pos + B * Ls].view(B, Ls, C, H, W), x[n_pos + B * Ls:].view(B, Ls, C, H, W))
     make_negatives(pos, candidates, method=method, levels=levels, generator=generator, patch_rule=patch_rule, out=bufs)
-    y = torch.tensor([0, 1, 2], device=images.device).repeat_interleave(torch.tensor([n_pos, B * Ls, B * Ls], device=images.device))
-    return x, y, Ls
+    y = torch.cat([torch.full((n,), c, dtype=torch.long, device=images.device) for c, n in enumerate((n_pos, B * Ls, B * Ls))])
+    return x, y, Ls          # (made on the device: no host-to-device copy, nothing that waits for the device)
 
 # %% ../nbs/07_train.ipynb #c035
 def class_counts(logits:torch.Tensor, y:torch.Tensor, n_classes:int=3) -> torch.Tensor:
     "(correct_0, total_0, correct_1, total_1, ...) as a float device tensor: additive over batches."
-    onehot = F.one_hot(y, n_classes)
-    correct = (onehot * (logits.argmax(1) == y)[:, None]).sum(0)
-    return torch.stack([correct, onehot.sum(0)], 1).flatten().float()
+    z = logits.new_zeros(n_classes, dtype=torch.float)
+    correct = z.index_add(0, y, (logits.argmax(1) == y).float())
+    return torch.stack([correct, z.index_add(0, y, torch.ones_like(y, dtype=torch.float))], 1).flatten()
 
 def class_recalls(counts:torch.Tensor) -> torch.Tensor:
     "Per-class recall from `class_counts` (a class absent from the batch counts 0)."
@@ -270,7 +272,8 @@ def epoch_order(n_images:int, # training images
 # %% ../nbs/07_train.ipynb #c046
 def make_optimizer(net:nn.Module, cfg:TrainConfig, total_steps:int) -> tuple: # (SGD, CosineAnnealingLR)
     "The optimiser and learning-rate schedule of a run."
-    opt = torch.optim.SGD(net.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    cuda = next(net.parameters()).is_cuda                     # fused: one kernel for all parameters (CUDA); the CPU keeps its loop
+    opt = torch.optim.SGD(net.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, fused=True if cuda else None)
     return opt, torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total_steps)
 
 # %% ../nbs/07_train.ipynb #c049
@@ -453,6 +456,10 @@ class Run:
     train_s0: float = 0.                 # training seconds before this process started
     t0: float = field(default_factory=time.perf_counter)
     tb: object = None                    # TensorBoard writer (rank 0, when installed)
+    prefetch: bool = True                # build the next step's batch while this one trains (see *Speed*)
+    pending: tuple|None = None           # (step, MicroBatches, augmentation state before it was built): the prefetched step
+    side: object = None                  # the CUDA stream batches are built on (None on the CPU)
+    _orders: dict = field(default_factory=dict)   # epoch -> its batch order on the device
 
     def __post_init__(self):
         if self.net is None: self.net = self.model
@@ -463,7 +470,9 @@ class Run:
     @property
     def amp(self) -> bool: return bool(self.cfg.amp and self.device.type == 'cuda')
     @property
-    def weights(self): return class_weights(len(self.cfg.levels), self.cfg.balance, self.device)
+    def weights(self):
+        if getattr(self, '_w', None) is None: self._w = class_weights(len(self.cfg.levels), self.cfg.balance, self.device)
+        return self._w                   # made once: no host-to-device copy per step
     def seconds(self) -> float: return self.train_s0 + time.perf_counter() - self.t0
 
 # %% ../nbs/07_train.ipynb #c074
@@ -473,8 +482,11 @@ class MicroBatches:
         self.run, self.step, self.n = run, step, len(idx)
         self.chunks = step_chunks(idx, run.world * run.cfg.accum)
         self.mine = range(run.rank * run.cfg.accum, (run.rank + 1) * run.cfg.accum)
+        self.built = {}                                   # micro-batches built ahead (`build_ahead`), handed out once
     def __len__(self): return len(self.mine)
-    def __getitem__(self, j):
+    def build_ahead(self, j:int=0): self.built[j] = self._build(j)
+    def __getitem__(self, j): return self.built.pop(j) if j in self.built else self._build(j)
+    def _build(self, j):
         run, cfg, c = self.run, self.run.cfg, self.mine[j]
         ix = self.chunks[c]
         gen = run.aug_gen if len(self.chunks) == 1 else chunk_generator(cfg.seed, self.step, c, run.device)
@@ -483,10 +495,44 @@ class MicroBatches:
                                   None if cfg.method == 'cutswap' else cfg.levels, cfg.balance, cfg.jitter, cfg.patch_rule, gen)
         return x, y, len(ix) / self.n
 
+# %% ../nbs/07_train.ipynb #7b99a20c
+def _epoch_idx(run:Run, epoch:int) -> torch.Tensor:
+    "The batch order of `epoch` on the device, copied once per epoch (pinned and asynchronous on CUDA)."
+    if epoch not in run._orders:
+        o = epoch_order(len(run.images), run.cfg.batch_size, run.cfg.seed, epoch)
+        if run.device.type == 'cuda': o = o.pin_memory()
+        run._orders = {epoch: (o, o.to(run.device, non_blocking=True))}   # the pinned source lives as long as its copy
+    return run._orders[epoch][1]
+
+def _build_step(run:Run, step:int) -> MicroBatches:
+    "The micro-batches of `step` with the first one built (on the side stream on CUDA)."
+    epoch, i = divmod(step, run.spe)
+    with (torch.cuda.stream(run.side) if run.side is not None else nullcontext()):
+        mb = MicroBatches(run, _epoch_idx(run, epoch)[i], step)
+        mb.build_ahead(0)
+    return mb
+
+def prefetch_step(run:Run, step:int):
+    "Build `step`'s first micro-batch now; keep the augmentation state from before it (what a checkpoint stores)."
+    state = run.aug_gen.get_state()
+    run.pending = (step, _build_step(run, step), state)
+
+def take_step(run:Run, step:int) -> MicroBatches:
+    "The micro-batches of `step`: the prefetched ones, else built now; on CUDA the training stream waits for them."
+    if run.pending is not None and run.pending[0] != step: run.aug_gen.set_state(run.pending[2])   # not this step: undo its draws
+    mb = run.pending[1] if run.pending is not None and run.pending[0] == step else _build_step(run, step)
+    run.pending = None
+    if run.side is not None:
+        main = torch.cuda.current_stream(run.device); main.wait_stream(run.side)
+        for t in mb.built.get(0, ())[:2]: t.record_stream(main)          # made on the side stream, freed after use on this one
+    return mb
+
 # %% ../nbs/07_train.ipynb #c076
 def restore_run(run:Run, ck:dict):
     "Put a last.pth's model, optimiser, schedule, random states, step and history back into `run`."
+    impl = [{k: g.get(k) for k in ('fused', 'foreach')} for g in run.opt.param_groups]   # this device's SGD kernels, not the saver's
     run.model.load_state_dict(ck['model']); run.opt.load_state_dict(ck['optimizer']); run.sched.load_state_dict(ck['scheduler'])
+    for g, kw in zip(run.opt.param_groups, impl): g.update(kw)
     set_rng_states(ck['rng'], run.aug_gen, run.device)
     run.step, run.history = ck['step'], ck['history']
     for k in empty_history(): run.history.setdefault(k, [None] * len(run.history['loss']))   # a history of an earlier version
@@ -516,11 +562,15 @@ def setup_run(cfg:TrainConfig, # checked settings (`check_config`)
                                                          rank, world).to(device)
     model = net.to(device).train()
     if cfg.amp and device.type == 'cuda': model = model.to(memory_format=torch.channels_last)
+    if device.type == 'cuda': torch.backends.cudnn.benchmark = True       # fixed shapes: let cuDNN pick its fastest convolutions
     opt, sched = make_optimizer(model, cfg, cfg.epochs * steps_per_epoch(len(images), cfg.batch_size))
     run = Run(cfg, device, model, opt, sched, images.to(device), cands, torch.Generator(device=device).manual_seed(cfg.seed),
               run_metadata(cfg, device, sal and sal[2], counts, world), rank=rank, world=world)
     if ck is not None: restore_run(run, ck)
     _wrap_ddp(run)
+    if device.type == 'cuda':                      # the stream batches are built on, after the uploads above
+        run.side = torch.cuda.Stream(device); run.side.wait_stream(torch.cuda.current_stream(device))
+    if cfg.compile: run.net = torch.compile(run.net)
     return run
 
 # %% ../nbs/07_train.ipynb #c079
@@ -545,16 +595,15 @@ def train_epoch(run:Run, epoch:int, # 0-based
                ) -> list: # the epoch's history rows
     "One epoch (or what is left of it after a resume): the steps, then the history rows, appended to `history.csv`."
     from fastprogress.fastprogress import progress_bar
-    order = epoch_order(len(run.images), run.cfg.batch_size, run.cfg.seed, epoch)
     stats, lrs, secs = [], [], []
     steps = range(run.step - epoch * run.spe, run.spe)
     for i in (progress_bar(steps, parent=bar) if bar is not None else steps):
+        batches = take_step(run, run.step)
         lrs.append(run.opt.param_groups[0]['lr'])      # the rate this step uses
-        stats.append(train_step(run.net, run.opt, MicroBatches(run, order[i].to(run.device), run.step), run.weights, run.amp, run.world))
+        stats.append(train_step(run.net, run.opt, batches, run.weights, run.amp, run.world))   # queued: nothing read back
         run.sched.step(); run.step += 1; secs.append(run.seconds())
-        if bar is not None and (i % 5 == 4 or i == run.spe - 1):
-            l, a = stats[-1][0].item(), class_recalls(stats[-1][1:]).mean().item(); bar.child.comment = f'loss {l:.3f} acc {a:.3f}'
         if stop(): break
+        if run.prefetch and run.step < run.total: prefetch_step(run, run.step)   # the next batch, while this step runs
     rows = record_steps(run, stats, lrs, secs)
     if run.rank == 0 and rows:
         append_text_durable(run.cfg.run_dir/'history.csv', csv_text(rows)); log_tensorboard(run.tb, rows)
@@ -569,7 +618,9 @@ def save_checkpoint(run:Run, name:str='last.pth', complete:bool=False) -> Path:
     state = dict(model={k: v.detach().cpu().contiguous() for k, v in run.model.state_dict().items()}, config=run.cfg.to_dict(),
                  meta=run.meta, epoch=run.step // run.spe, step=run.step, history=run.history, complete=complete)
     if not complete:
-        state.update(optimizer=run.opt.state_dict(), scheduler=run.sched.state_dict(), rng=get_rng_states(run.aug_gen, run.device))
+        rng = get_rng_states(run.aug_gen, run.device)
+        if run.pending is not None: rng['aug'] = run.pending[2]     # before the prefetched batch: a resumed run builds it again
+        state.update(optimizer=run.opt.state_dict(), scheduler=run.sched.state_dict(), rng=rng)
     save_atomic(state, path)
     h = run.history
     write_json_atomic(dict(checkpoint=str(path), config=run.cfg.to_dict(), meta=run.meta, epoch=run.step // run.spe, step=run.step,
@@ -715,6 +766,7 @@ def train_cli(root:RequiredStr, # dataset root (MVTec AD or VisA layout)
               seed:int=_D.seed, # seeds initialisation, batch order and augmentation
               device:str=None, # cuda or cpu (default: cuda when available; cuda:LOCAL_RANK under torchrun)
               amp:bool=_D.amp, # bf16 autocast and channels_last on CUDA (--no-amp: off)
+              compile:bool=_D.compile, # torch.compile the network (CUDA; off by default: see the Speed section)
               save_every:int=_D.save_every, # epochs between resumable checkpoints (last.pth)
               out:str=_D.out, # runs go to OUT/<category or cat1+cat2>/<method>/
               resume:bool=False, # continue OUT/.../last.pth (same settings required)
@@ -724,7 +776,8 @@ def train_cli(root:RequiredStr, # dataset root (MVTec AD or VisA layout)
     saliency = saliency or ('warmup' if pretrained in ('none', 'random') else 'imagenet')
     cfg = TrainConfig(root, category, method=method, epochs=epochs, batch_size=batch_size, accum=accum, lr=lr, size=size, crop=crop, resize=resize,
                       levels=levels, k=k, cluster=cluster, strategy=strategy, topk=topk, patch_rule=patch_rule, pretrained=pretrained,
-                      saliency=saliency, balance=balance, jitter=jitter, seed=seed, device=device, amp=amp, save_every=save_every, out=out)
+                      saliency=saliency, balance=balance, jitter=jitter, seed=seed, device=device, amp=amp, compile=compile,
+                      save_every=save_every, out=out)
     try: r = train(cfg, resume=resume, progress=progress)
     except ConfigError as e:
         print(f"cutswap train: error: {e}", file=sys.stderr); return 2
