@@ -1,4 +1,4 @@
-"""MVTec AD and VisA datasets, every mask convention, image-level-only categories, two resize rules, and a built-in toy category.
+"""MVTec AD and VisA datasets, plain folders (the Folder layout), every mask convention, image-level-only categories, two resize rules, and a built-in toy category.
 
 Docs: https://cutswap-nb.github.io/cutswap_nb/data.html.md"""
 
@@ -23,11 +23,12 @@ from .config import config_command
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IMG_EXTS', 'ALPHA_MODES', 'LOSSY_FORMATS', 'JPEG_LABEL_MAX', 'MASK_MODES',
-           'RESIZE_RULES', 'TOY_DEFECTS', 'LAYOUTS', 'DatasetError', 'to_rgb', 'load_rgb', 'rgb_tensor', 'read_image',
-           'binarize_mask', 'load_mask', 'check_category', 'find_categories', 'mvtec_items', 'visa_items',
-           'pixel_metrics_decision', 'preprocess', 'preprocess_mask', 'AnomalyDataset', 'MVTecAD', 'VisA',
-           'detect_layout', 'load_dataset', 'find_shared_data', 'denormalize', 'show_batch', 'load_tensors',
-           'make_toy_category', 'summarize', 'DataConfig', 'data_cli']
+           'RESIZE_RULES', 'TOY_DEFECTS', 'FOLDER_MASK_SUFFIXES', 'FOLDER_OPTIONS', 'LAYOUTS', 'FOLDER_FIELDS',
+           'DatasetError', 'to_rgb', 'load_rgb', 'rgb_tensor', 'read_image', 'binarize_mask', 'load_mask',
+           'check_category', 'find_categories', 'mvtec_items', 'visa_items', 'pixel_metrics_decision', 'preprocess',
+           'preprocess_mask', 'AnomalyDataset', 'MVTecAD', 'VisA', 'detect_layout', 'load_dataset', 'find_shared_data',
+           'denormalize', 'show_batch', 'load_tensors', 'make_toy_category', 'FolderLayout', 'folder_items',
+           'load_folder', 'dataset_record', 'summarize', 'folder_layout', 'DataConfig', 'data_cli']
 
 # %% ../nbs/01_data.ipynb #c006
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -420,8 +421,10 @@ def load_dataset(root, category:str, split:str='train', size:int=256, crop:int=2
                  layout:str='auto', # 'auto' (from the folders), 'mvtec' or 'visa'
                  masks:str='auto', # 'auto', 'required' or 'none'
                  resize:str='squash', # 'squash' or 'shorter'
+                 folder=None, # a `FolderLayout` (see *The Folder layout*): read it instead of root/category
                 ) -> AnomalyDataset:
-    "`MVTecAD` or `VisA`, whichever layout `root/category` has (or `layout` names)."
+    "`MVTecAD` or `VisA`, whichever layout `root/category` has (or `layout` names); with `folder`, that Folder layout (`load_folder`)."
+    if folder is not None: return load_folder(folder, split, size, crop, normalize, masks, resize)
     layout = detect_layout(root, category) if layout == 'auto' else check_choice('layout', layout, ('mvtec', 'visa'))
     return (VisA if layout == 'visa' else MVTecAD)(root, category, split, size, crop, normalize, masks=masks, resize=resize)
 
@@ -584,6 +587,138 @@ def make_toy_category(path, # dataset root to write into (the category becomes `
     (cdir/'readme.txt').write_text(f"Synthetic '{kind}' category written by cutswap_nb.data.make_toy_category(seed={seed}).\n")
     return cdir
 
+# %% ../nbs/01_data.ipynb #9cd6a1d6
+FOLDER_MASK_SUFFIXES = ('', '_mask')   # the mask of x.png is named x or x_mask, with any image extension
+FOLDER_OPTIONS = ('normal', 'abnormal', 'normal_test', 'mask_dir')   # the folders of the Folder layout
+
+def _option(field:str) -> str: return '--' + field.replace('_', '-')
+
+@dataclass(frozen=True)
+class FolderLayout:
+    "A dataset as plain folders: normal images, defective images, optionally normal test images and masks (see the rules above)."
+    normal: str                   # folder of normal images: the training images (less the held-out share)
+    abnormal: str|None = None     # folder of defective images; sub-folders name defect types
+    normal_test: str|None = None  # folder of normal test images (default: hold out test_share of normal)
+    mask_dir: str|None = None     # folder of masks, matched to the defective images by file stem
+    test_share: float = 0.2       # share of the normal images held out as test images when there is no normal_test
+    split_seed: int = 0           # seed of the held-out share
+    name: str = 'folder'          # the dataset's name in messages and output files
+    def __post_init__(self):
+        check_category(self.name)
+        if isinstance(self.test_share, bool) or not (isinstance(self.test_share, (int, float)) and 0 <= self.test_share < 1):
+            raise ConfigError(f"test_share must be in [0, 1), got {self.test_share}")
+        given = {k: Path(getattr(self, k)).resolve() for k in FOLDER_OPTIONS if getattr(self, k)}
+        for i, a in enumerate(given):
+            for b in list(given)[i + 1:]:
+                if given[a] == given[b]: raise ConfigError(f"{_option(a)} and {_option(b)} are the same folder ({getattr(self, a)}); give separate folders")
+
+# %% ../nbs/01_data.ipynb #83fa3897
+def _folder_dir(path, option:str) -> Path:
+    p = Path(path)
+    if not p.is_dir(): raise DatasetError(f"Folder layout: {option} {p} is not a folder")
+    return p
+
+def _folder_images(path, option:str) -> list[Path]:
+    d = _folder_dir(path, option); found = _list_images(d)
+    if not found: raise DatasetError(f"Folder layout: no images ({', '.join(IMG_EXTS)}) directly in {option} {d}")
+    return found
+
+@patch
+def split_normal(self:FolderLayout) -> tuple: # (training images, normal test images), each sorted by name
+    "The normal images for training and for testing: `normal_test` when given, else the seeded held-out share of `normal`."
+    normal = _folder_images(self.normal, '--normal')
+    if self.normal_test: return normal, _folder_images(self.normal_test, '--normal-test')
+    n_test = max(1, int(np.floor(self.test_share * len(normal) + 0.5))) if self.test_share > 0 else 0
+    if n_test >= len(normal):
+        raise DatasetError(f"Folder layout: --normal {self.normal} holds {len(normal)} image(s), too few to hold out "
+                           f"{self.test_share:g} of them and train on the rest; add images or give --normal-test")
+    held = set(np.random.default_rng(self.split_seed).permutation(len(normal))[:n_test].tolist())
+    return [p for i, p in enumerate(normal) if i not in held], [p for i, p in enumerate(normal) if i in held]
+
+# %% ../nbs/01_data.ipynb #f9bc7ef7
+def _defect_groups(adir:Path) -> list[tuple]: # (defect type, folder), sorted by folder name
+    "The folders of defective images: `adir` itself (type 'abnormal') when it holds images, and each sub-folder (type: its name)."
+    groups = [('abnormal', adir)] if _list_images(adir) else []
+    for d in sorted(p for p in adir.iterdir() if p.is_dir() and not p.name.startswith('.')):
+        if not _list_images(d): continue
+        if d.name == 'good': raise DatasetError(f"Folder layout: --abnormal {adir} has a sub-folder 'good', the name of normal images; "
+                                                "move them to --normal-test or rename the folder")
+        groups.append((d.name, d))
+    if not groups: raise DatasetError(f"Folder layout: no images ({', '.join(IMG_EXTS)}) in --abnormal {adir} or its sub-folders")
+    return groups
+
+def _match_masks(images:list[Path], # the defective images of one folder
+                 mdir:Path|None, # the folder their masks are in (None: no masks)
+                 masks:str, # 'auto', 'required' or 'none'
+                ) -> list: # the mask of each image, or None
+    "The mask of each image, matched by file stem in `mdir` (see the rule above); `DatasetError` on a match that is not one-to-one."
+    if masks == 'none': return [None] * len(images)
+    by_stem = {}
+    for m in (_list_images(mdir) if mdir is not None else []): by_stem.setdefault(m.stem, []).append(m)
+    out, claimed = [], {}
+    for p in images:
+        found = [m for s in FOLDER_MASK_SUFFIXES for m in by_stem.get(p.stem + s, [])]
+        if len(found) > 1: raise DatasetError(f"Folder layout: {len(found)} masks match {p}: {', '.join(map(str, found))}; keep one")
+        m = found[0] if found else None
+        if m is not None and m in claimed:
+            raise DatasetError(f"Folder layout: mask {m} matches two images, {claimed[m]} and {p}; give each image its own file stem")
+        if m is not None: claimed[m] = p
+        elif masks == 'required':
+            raise _missing_mask_error(p, f"{p.stem}.* or {p.stem}_mask.* in {mdir}" if mdir is not None else "a --mask-dir")
+        out.append(m)
+    return out
+
+# %% ../nbs/01_data.ipynb #859f10ba
+def folder_items(layout:FolderLayout, # the folders
+                 split:str='train', # 'train' or 'test'
+                 masks:str='auto', # 'auto', 'required' or 'none' (see `MASK_MODES`)
+                ) -> list[dict]: # dicts with path, label, defect, mask_path, as `mvtec_items` gives them
+    "A split of a Folder-layout dataset: train, the normal images not held out; test, the normal test images and the defective ones."
+    if split not in ('train', 'test'): raise DatasetError(f"split must be 'train' or 'test', not {split!r}")
+    check_choice('masks', masks, MASK_MODES)
+    train, normal_test = layout.split_normal()
+    if split == 'train': return [_item(p, 0, 'good') for p in train]
+    items = [_item(p, 0, 'good') for p in normal_test]
+    if layout.abnormal:
+        adir = _folder_dir(layout.abnormal, '--abnormal')
+        mroot = _folder_dir(layout.mask_dir, '--mask-dir') if layout.mask_dir else None
+        for defect, d in _defect_groups(adir):
+            found = _list_images(d)
+            mdir = None if mroot is None else mroot if d == adir else mroot/d.name
+            items += [_item(p, 1, defect, m) for p, m in zip(found, _match_masks(found, mdir, masks))]
+    if not items: raise DatasetError(f"Folder layout: empty test set for {layout.normal}: give --abnormal, --normal-test or a --test-share above 0")
+    return sorted(items, key=lambda it: it['defect'])   # MVTec's order: by defect type ('good' among them), then file name
+
+def load_folder(layout:FolderLayout, # the folders
+                split:str='train', size:int=256, crop:int=224, normalize:bool=True, # as for `MVTecAD`
+                masks:str='auto', # 'auto', 'required' or 'none'
+                resize:str='squash', # 'squash' or 'shorter'
+               ) -> AnomalyDataset:
+    "A split of a Folder-layout dataset as an `AnomalyDataset`."
+    return AnomalyDataset(folder_items(layout, split, masks), size, crop, normalize, name=f'{layout.name}/{split}', resize=resize, masks=masks)
+
+# %% ../nbs/01_data.ipynb #4d0d7863
+@patch
+def record(self:FolderLayout) -> dict:
+    "The layout, its folders (absolute), the split rule and, without `normal_test`, the names of the held-out normal images."
+    train, test = self.split_normal()
+    held = self.normal_test is None
+    folders = {k: os.path.abspath(getattr(self, k)) if getattr(self, k) else None for k in FOLDER_OPTIONS}
+    rule = ('normal_test given: every normal image trains' if not held else
+            f"held out: {len(test)} of {len(train) + len(test)} normal images (test_share {self.test_share:g}, split_seed {self.split_seed}; "
+            "rule: names sorted, numpy default_rng(split_seed).permutation(n), its first round(test_share x n) positions)")
+    return dict(layout='folder', name=self.name, **folders, test_share=self.test_share if held else None,
+                split_seed=self.split_seed if held else None, split=rule, n_train=len(train), n_normal_test=len(test),
+                held_out=[p.name for p in test] if held else None)
+
+def dataset_record(root=None, category:str|None=None, # an MVTec AD / VisA category ...
+                   layout:str='auto', # its layout ('auto': from the folders)
+                   folder:FolderLayout|None=None, # ... or a Folder layout
+                  ) -> dict:
+    "Which data a run read, for its JSON: `FolderLayout.record`, or the layout, root and category."
+    if folder is not None: return folder.record()
+    return dict(layout=detect_layout(root, category) if layout in ('auto', None) else layout, root=os.path.abspath(root), category=category)
+
 # %% ../nbs/01_data.ipynb #c114
 def _mask_stats(items:list[dict]) -> dict:
     "Per defect type: images, masks read, empty masks, and the mean defect-pixel fraction of the masks read."
@@ -613,12 +748,14 @@ def summarize(root, # dataset root
               category:str, # category folder
               layout:str='auto', # 'auto', 'mvtec' or 'visa'
               masks:str='auto', # 'auto', 'required' or 'none'
+              folder:FolderLayout|None=None, # a Folder layout instead of root/category
              ) -> dict:
     "Counts per split and defect type, image sizes on disk, mask statistics and the pixel-metrics decision."
-    out = dict(root=str(root), category=category, layout=detect_layout(root, category) if layout == 'auto' else layout)
+    if folder is not None: out = dict(root=None, category=folder.name, layout='folder', data=folder.record())
+    else: out = dict(root=str(root), category=category, layout=detect_layout(root, category) if layout in ('auto', 'folder') else layout)
     for split in ('train', 'test'):
-        items = (visa_items(root, category, split, masks=masks) if out['layout'] == 'visa'
-                 else mvtec_items(root, category, split, masks))
+        items = (folder_items(folder, split, masks) if folder is not None else
+                 visa_items(root, category, split, masks=masks) if out['layout'] == 'visa' else mvtec_items(root, category, split, masks))
         pm, why = pixel_metrics_decision(items, masks)
         out[split] = dict(n=len(items), defects=dict(Counter(it['defect'] for it in items)), sizes=_image_sizes(items),
                           n_masks=sum(1 for it in items if it['mask_path']), masks=_mask_stats(items),
@@ -627,7 +764,8 @@ def summarize(root, # dataset root
 
 # %% ../nbs/01_data.ipynb #c118
 def _print_summary(s:dict):
-    print(f"{s['category']} ({s['layout']} layout) in {s['root']}")
+    print(f"{s['category']} ({s['layout']} layout) in {s['root'] or s['data']['normal']}")
+    if s['layout'] == 'folder': print(f"  split: {s['data']['split']}")
     for split in ('train', 'test'):
         d = s[split]
         print(f"  {split:5s} {d['n']:5d} images, {d['n_masks']} masks; sizes: " + ', '.join(f'{k} ({v})' for k, v in d['sizes'].items()))
@@ -640,41 +778,71 @@ def _print_summary(s:dict):
             print(f"        {k:20s} {v:6d} {m['masks']:6d} {m['empty']:6d} {frac}")
     print(f"  pixel metrics: {'on' if s['test']['pixel_metrics'] else 'off'} ({s['test']['pixel_metrics_reason']})")
 
-# %% ../nbs/01_data.ipynb #c51863d0
-LAYOUTS = ('auto', 'mvtec', 'visa')   # from the folders / MVTec AD / VisA
+# %% ../nbs/01_data.ipynb #3da6cf85
+LAYOUTS = ('auto', 'mvtec', 'visa', 'folder')   # from the folders / MVTec AD / VisA / the Folder layout (--normal ...)
+FOLDER_FIELDS = FOLDER_OPTIONS + ('test_share', 'split_seed')   # the settings of the Folder layout, as fields of a config
+
+def folder_layout(cfg, # settings with `root`, `category` (if it has one) and the `FOLDER_FIELDS`
+                 ) -> FolderLayout|None: # None when cfg names a root (and a category)
+    "The `FolderLayout` that `cfg` gives with `normal`, or None for `root/category`; `ConfigError` unless exactly one layout is given."
+    get = lambda k, d=None: getattr(cfg, k, d)
+    layout = get('layout', 'auto')
+    if get('normal'):
+        if get('root'): raise ConfigError("give --root/--category (MVTec AD or VisA layout) or --normal (Folder layout), not both")
+        if layout not in ('auto', 'folder'): raise ConfigError(f"--layout {layout} reads --root/--category; the Folder layout is given by --normal")
+        return FolderLayout(get('normal'), get('abnormal'), get('normal_test'), get('mask_dir'), get('test_share', 0.2), get('split_seed', 0),
+                            get('category') or 'folder')
+    extra = [k for k in FOLDER_OPTIONS[1:] if get(k)]
+    if extra: raise ConfigError(f"{_option(extra[0])} belongs to the Folder layout: give --normal DIR with it")
+    if not get('root') or (hasattr(cfg, 'category') and not get('category')):
+        raise ConfigError("no dataset: give --root DIR --category NAME (MVTec AD or VisA layout), or --normal DIR [--abnormal DIR] (Folder layout)")
+    if layout == 'folder': raise ConfigError("--layout folder: give --normal DIR [--abnormal DIR ...] instead of --root")
+    if hasattr(cfg, 'category'): check_category(get('category'))
+    return None
 
 @dataclass
 class DataConfig:
-    "Which category to read and how its images become model inputs."
-    root: str                     # dataset root (one folder per category)
-    category: str                 # category folder, e.g. bottle
-    layout: str = 'auto'          # folder layout: auto, mvtec or visa
+    "Which dataset to read (a category under a root, or the folders of the Folder layout) and how its images become model inputs."
+    root: str|None = None         # dataset root (one folder per category); or give --normal (Folder layout)
+    category: str|None = None     # category folder, e.g. bottle (Folder layout: the name of the outputs, default folder)
+    layout: str = 'auto'          # folder layout: auto, mvtec, visa or folder
     masks: str = 'auto'           # auto (pixel metrics only if every defect image has a mask), required or none
     resize: str = 'squash'        # squash (size x size) or shorter (shorter side to size), then centre crop
     size: int = 256               # resize target
     crop: int = 224               # centre crop (the model input)
+    normal: str|None = None       # Folder layout: folder of normal images (instead of --root/--category)
+    abnormal: str|None = None     # Folder layout: folder of defective images; sub-folders name defect types
+    normal_test: str|None = None  # Folder layout: folder of normal test images (default: --test-share of --normal held out)
+    mask_dir: str|None = None     # Folder layout: folder of masks, matched by file stem (for x.png: x.* or x_mask.*)
+    test_share: float = 0.2       # Folder layout without --normal-test: share of --normal held out as test images
+    split_seed: int = 0           # Folder layout: seed of the held-out share
     def __post_init__(self):
-        check_category(self.category); check_choice('layout', self.layout, LAYOUTS)
+        self.folder = folder_layout(self); check_choice('layout', self.layout, LAYOUTS)
         check_choice('masks', self.masks, MASK_MODES); check_choice('resize', self.resize, RESIZE_RULES)
         if not 0 < int(self.crop) <= int(self.size): raise ConfigError(f"crop ({self.crop}) must be positive and at most size ({self.size})")
+    @property
+    def name(self) -> str: return self.folder.name if self.folder else self.category
+    def dataset(self, split:str='train', normalize:bool=True) -> AnomalyDataset:
+        "The split these settings name, as an `AnomalyDataset`."
+        layout = 'auto' if self.layout == 'folder' else self.layout
+        return load_dataset(self.root, self.category, split, self.size, self.crop, normalize, layout, self.masks, self.resize, folder=self.folder)
 
 # %% ../nbs/01_data.ipynb #c119
 @config_command(DataConfig)
-def data_cli(cfg:DataConfig, # the category and how its images are read
+def data_cli(cfg:DataConfig, # the dataset and how its images are read
              out:str='.', # folder for the sample grid PNG
              json:bool=False, # print the summary as JSON
             ) -> int:
-    "Summarise a dataset category (MVTec AD or VisA layout): counts, image sizes, masks, and a sample grid."
-    root, category, masks = cfg.root, cfg.category, cfg.masks
-    s = summarize(root, category, cfg.layout, masks)
+    "Summarise a dataset (a category in MVTec AD or VisA layout, or the Folder layout): counts, image sizes, masks, and a sample grid."
+    s = summarize(cfg.root, cfg.category, cfg.layout, cfg.masks, folder=cfg.folder)
     if json: print(dumps_json(s))   # strict JSON: no NaN
     else: _print_summary(s)
     import matplotlib; matplotlib.use('Agg')
     with warnings.catch_warnings():   # the summary has said it already
         warnings.simplefilter('ignore')
-        test_ds = load_dataset(root, category, 'test', cfg.size, cfg.crop, layout=s['layout'], masks=masks, resize=cfg.resize)
-    fig = show_batch(test_ds, n=12, ncols=6, title=f'{category}: test samples, masks in red')
-    png = Path(out)/f'{category}_samples.png'; png.parent.mkdir(parents=True, exist_ok=True)
+        test_ds = load_dataset(cfg.root, cfg.category, 'test', cfg.size, cfg.crop, layout=s['layout'], masks=cfg.masks, resize=cfg.resize, folder=cfg.folder)
+    fig = show_batch(test_ds, n=12, ncols=6, title=f'{cfg.name}: test samples, masks in red')
+    png = Path(out)/f'{cfg.name}_samples.png'; png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png, dpi=90); import matplotlib.pyplot as plt; plt.close(fig)
     if not json: print(f"sample grid: {png}")
     return 0

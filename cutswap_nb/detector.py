@@ -24,7 +24,8 @@ from .config import config_command
 from .core import (
     ConfigError, check_choice, load_package_file, resolve_device, versions, save_atomic, write_json_atomic, replace_atomic, strict_json)
 from .data import (
-    DatasetError, IMG_EXTS, IMAGENET_MEAN, IMAGENET_STD, RESIZE_RULES, MASK_MODES, load_rgb, preprocess, load_dataset, load_tensors, check_category)
+    DatasetError, IMG_EXTS, IMAGENET_MEAN, IMAGENET_STD, RESIZE_RULES, MASK_MODES, load_rgb, preprocess, load_dataset, load_tensors, check_category,
+    FolderLayout, folder_items, folder_layout, dataset_record)
 from .models import build_model, random_model
 from .patchcore import PatchCore, resnet_encoder, backbone_fingerprint, plot_heatmaps
 from .metrics import compute_metrics, plot_roc, undefined_reason
@@ -86,7 +87,7 @@ def check_fit_settings(coreset:float, size:int, crop:int, resize:str, # see `Fit
     check_choice('resize', resize, RESIZE_RULES)
     if k < 1 or batch_size < 1 or reweight < 0: raise ConfigError("k and batch_size must be >= 1, reweight >= 0")
 
-# %% ../nbs/10_detector.ipynb #a737bc31
+# %% ../nbs/10_detector.ipynb #f209b5b8
 def _check_fit_config(cfg:FitConfig):
     "Check a `FitConfig` (or a config that extends it) once, when it is made; comma-separated layers become a tuple."
     if isinstance(cfg.layers, str): object.__setattr__(cfg, 'layers', tuple(l.strip() for l in cfg.layers.split(',') if l.strip()))
@@ -216,7 +217,7 @@ def _all_pil(x) -> bool: return isinstance(x, (list, tuple)) and len(x) > 0 and 
 
 # %% ../nbs/10_detector.ipynb #c036
 @patch(cls_method=True)
-def fit(cls:Detector, images, # normal images: folder, glob, list of paths, or an (N,3,H,W) preprocessed tensor
+def fit(cls:Detector, images, # normal images: folder, glob, list of paths, a `FolderLayout` (its training images), or an (N,3,H,W) preprocessed tensor
         encoder='random', # 'random', 'imagenet', a weights file / `cutswap train` checkpoint, or an nn.Module
         coreset:float=FIT.coreset, size:int=FIT.size, crop:int=FIT.crop, resize:str=FIT.resize, # see `FitConfig`
         layers=FIT.layers, embedding:str=FIT.embedding, seed:int=FIT.seed, # see `FitConfig`
@@ -224,12 +225,14 @@ def fit(cls:Detector, images, # normal images: folder, glob, list of paths, or a
         batch_size:int=FIT.batch_size, k:int=FIT.k, reweight:int=FIT.reweight, # see `FitConfig`
         num_workers:int=0, # DataLoader workers reading files
        ) -> Detector:
-    "A `Detector` fitted on normal `images`."
+    "A `Detector` fitted on normal `images`; from a `FolderLayout`, on its training images only (never the held-out share), recorded in `info['data']`."
     check_fit_settings(coreset, size, crop, resize, k, reweight, batch_size)
+    data = None
+    if isinstance(images, FolderLayout): data, images = images.record(), [Path(it['path']) for it in folder_items(images, 'train')]
     backbone, desc = resolve_encoder(encoder, seed)
     pc = _patchcore(backbone, layers, coreset, embedding, seed=seed, device=resolve_device(device),
                     batch_size=batch_size, k=k, reweight=reweight)
-    det = cls(pc, size, crop, resize, info=dict(encoder=desc))
+    det = cls(pc, size, crop, resize, info=dict(encoder=desc) | ({} if data is None else dict(data=data)))
     x = det.load_images(images, num_workers)
     t0 = time.perf_counter(); pc.fit(x)
     det.info.update(n_train=len(x), fit_seconds=round(time.perf_counter() - t0, 3))
@@ -359,9 +362,11 @@ def load_splits(root, category:str, # the dataset
                 size:int=FIT.size, crop:int=FIT.crop, resize:str=FIT.resize, # see `FitConfig`
                 masks:str='auto', # 'auto', 'required' or 'none' (see the data chapter)
                 num_workers:int|None=None, # DataLoader workers (None: `load_tensors` chooses)
-                progress:bool=True) -> tuple[dict, dict]:
-    "Train and test splits of a category as tensors (`load_tensors`), with the same preprocessing, and why pixel metrics are on or off."
-    kw, out = dict(size=size, crop=crop, resize=resize, masks=masks), []
+                progress:bool=True,
+                folder:FolderLayout|None=None, # the Folder layout instead of root/category
+               ) -> tuple[dict, dict]:
+    "Train and test splits of a category (or a Folder layout) as tensors (`load_tensors`), with the same preprocessing, and why pixel metrics are on or off."
+    kw, out = dict(size=size, crop=crop, resize=resize, masks=masks, folder=folder), []
     for split in ('train', 'test'):
         ds = load_dataset(root, category, split, **kw)
         out.append(dict(load_tensors(ds, num_workers=num_workers, progress=progress), pixel_metrics_reason=getattr(ds, 'pixel_metrics_reason', '')))
@@ -419,7 +424,8 @@ def eval_summary(result:dict) -> str:
     for k, r in (m.get('undefined') or {}).items(): why.setdefault(r, []).append(METRIC_NAMES.get(k, k))
     return '\n'.join([
         f"PatchCore on {result['category']}, {result['protocol']}: {result['fit']['n_images']} train, {m['n_test']} test images, "
-        f"memory bank ({result['fit']['bank_size']}, {result['bank_dim']})",
+        f"memory bank ({result['fit']['bank_size']}, {result['bank_dim']})"]
+        + [f"  Folder layout: {d['split']}" for d in [result.get('data') or {}] if d.get('layout') == 'folder'] + [
         f"  image AUROC {_fmt(m['image_auroc'])}   pixel AUROC {_fmt(m['pixel_auroc'])}   PRO {_fmt(m['pro'])}",
         f"  F1-optimal threshold {_fmt(m['f1_threshold'])} (image F1 {_fmt(m['image_f1'])})"]
         + [f"  undefined: {', '.join(names)}: {r}" for r, names in why.items()] + [
@@ -432,11 +438,12 @@ def eval_result(det:Detector, # the fitted detector
                 root, category:str, # the dataset
                 weights:str, # 'imagenet', 'random' or the encoder's file
                 masks:str, pixel_metrics:bool, # the mask mode asked for, and whether pixels were scored
+                data:dict|None=None, # which data was read (`data.dataset_record`): layout, folders, held-out images
                ) -> dict:
     "The JSON record of a `cutswap eval` run."
     protocol = ('paper protocol: ImageNet ResNet18' if weights == 'imagenet' else
                 f"offline protocol: seeded random ResNet18 (seed {det.pc.seed})" if weights == 'random' else f'encoder from {weights}')
-    return dict(category=category, root=str(root), weights=str(weights), protocol=protocol, metrics=metrics,
+    return dict(category=category, root=None if root is None else str(root), data=data, weights=str(weights), protocol=protocol, metrics=metrics,
                 settings=dict(det.pc.config(), size=det.size, crop=det.crop, resize=det.resize, masks=masks,
                               pixel_metrics=bool(pixel_metrics), device=str(det.pc.device)),
                 fit=det.pc.fit_info, bank_dim=int(det.pc.memory_bank.shape[1]),
@@ -458,12 +465,18 @@ def write_eval_figures(out:Path, category:str, # where, and the files' prefix
     fig.savefig(paths[1], dpi=100); plt.close(fig)
     return paths
 
-# %% ../nbs/10_detector.ipynb #dc6c84a2
+# %% ../nbs/10_detector.ipynb #7ef44c31
 @dataclass(frozen=True, kw_only=True)
 class EvalConfig(FitConfig):
-    "Settings of `cutswap eval`: a category, an encoder, where the results go, and `FitConfig`'s fitting settings."
-    root: str                    # dataset root (one folder per category; MVTec AD or VisA layout)
-    category: str                # category, e.g. bottle
+    "Settings of `cutswap eval`: the data (a category or the Folder layout), an encoder, where the results go, and `FitConfig`'s fitting settings."
+    root: str|None = None        # dataset root (one folder per category; MVTec AD or VisA layout); or give --normal (Folder layout)
+    category: str|None = None    # category, e.g. bottle (Folder layout: the name of the output files, default folder)
+    normal: str|None = None      # Folder layout: folder of normal images (instead of --root/--category)
+    abnormal: str|None = None    # Folder layout: folder of defective images; sub-folders name defect types
+    normal_test: str|None = None # Folder layout: folder of normal test images (default: --test-share of --normal held out)
+    mask_dir: str|None = None    # Folder layout: folder of masks, matched by file stem (for x.png: x.* or x_mask.*)
+    test_share: float = 0.2      # Folder layout without --normal-test: share of --normal held out as test images
+    split_seed: int = 0          # Folder layout: seed of the held-out share
     checkpoint: str|None = None  # encoder weights: a `cutswap train` checkpoint or a ResNet18 state dict
     backbone: str = 'imagenet'   # ResNet18 weights when no --checkpoint: imagenet (paper protocol) or random
     masks: str = 'auto'          # auto (pixel metrics when every defect image has a mask), required, or none
@@ -472,39 +485,42 @@ class EvalConfig(FitConfig):
     out: str = '.'               # folder for the JSON and the figures
     save_model: str|None = None  # also write the fitted detector (with its F1-optimal threshold) to this file
     def __post_init__(self):
-        _check_fit_config(self); check_category(self.category)
+        _check_fit_config(self); object.__setattr__(self, 'folder', folder_layout(self))   # the Folder layout, or None for root/category
         if self.checkpoint and self.backbone != 'imagenet': raise ConfigError("give --checkpoint or --backbone, not both")
         check_choice('backbone', self.backbone, ('imagenet', 'random')); check_choice('masks', self.masks, MASK_MODES)
         object.__setattr__(self, 'device', resolve_device(self.device))
     @property
     def weights(self) -> str: return self.checkpoint or self.backbone
+    @property
+    def name(self) -> str: return self.folder.name if self.folder else self.category  # the output files' prefix
 
-# %% ../nbs/10_detector.ipynb #a4d428d6
+# %% ../nbs/10_detector.ipynb #a443752d
 def write_eval(cfg:EvalConfig, det:Detector, test:dict, metrics:dict, scores, maps) -> list: # the files written
     "The JSON, the figures and (with `save_model`) the detector of an evaluation, under `cfg.out`."
-    result = eval_result(det, metrics, cfg.root, cfg.category, cfg.weights, cfg.masks, test.get('pixel_metrics', True))
+    result = eval_result(det, metrics, cfg.root, cfg.name, cfg.weights, cfg.masks, test.get('pixel_metrics', True), det.info.get('data'))
     outdir = Path(cfg.out); outdir.mkdir(parents=True, exist_ok=True)
-    written = [write_json_atomic(strict_json(result), outdir/f'{cfg.category}_metrics.json')]
-    tag = f"{cfg.category}, {Path(cfg.weights).name if cfg.checkpoint else cfg.weights} ResNet18, coreset {cfg.coreset}"
-    written += write_eval_figures(outdir, cfg.category, test, scores, maps, metrics, tag)
+    written = [write_json_atomic(strict_json(result), outdir/f'{cfg.name}_metrics.json')]
+    tag = f"{cfg.name}, {Path(cfg.weights).name if cfg.checkpoint else cfg.weights} ResNet18, coreset {cfg.coreset}"
+    written += write_eval_figures(outdir, cfg.name, test, scores, maps, metrics, tag)
     if cfg.save_model: written.append(det.save(cfg.save_model))
     print(eval_summary(result)); print("  wrote " + ', '.join(map(str, written)))
     return written
-
 
 # %% ../nbs/10_detector.ipynb #c088
 @config_command(EvalConfig)
 def eval_cli(cfg:EvalConfig, # the evaluation's settings
              quiet:bool=False, # no progress bars
             ) -> int:
-    "PatchCore evaluation of an encoder on a category: image/pixel AUROC, PRO, F1 threshold, heatmaps; optionally save the detector."
-    train, test = load_splits(cfg.root, cfg.category, cfg.size, cfg.crop, cfg.resize, cfg.masks, cfg.workers, not quiet)
+    "PatchCore evaluation of an encoder on a category or the Folder layout: image/pixel AUROC, PRO, F1 threshold, heatmaps; optionally save the detector."
+    train, test = load_splits(cfg.root, cfg.category, cfg.size, cfg.crop, cfg.resize, cfg.masks, cfg.workers, not quiet, folder=cfg.folder)
     det = Detector.fit(train['image'], cfg.weights, cfg.coreset, cfg.size, cfg.crop, cfg.resize, cfg.layers, cfg.embedding,
                        cfg.seed, cfg.device, cfg.batch_size, cfg.k, cfg.reweight)
-    if (Path(cfg.root)/cfg.category/'test').is_dir(): det.info['test_images'] = str(Path(cfg.root)/cfg.category/'test')   # for `cutswap export`
+    det.info['data'] = dataset_record(cfg.root, cfg.category, folder=cfg.folder)   # which layout, and which normal images were held out
+    if cfg.folder: det.info['test_images'] = list(test['path'])   # for `cutswap export`
+    elif (Path(cfg.root)/cfg.category/'test').is_dir(): det.info['test_images'] = str(Path(cfg.root)/cfg.category/'test')
     metrics, scores, maps = measure(det, test)
     if cfg.masks == 'required' and metrics['pixel_auroc'] is None:
-        raise ConfigError(f"--masks required: pixel metrics cannot be computed for {cfg.category}: {metrics['undefined']['pixel_auroc']}")
+        raise ConfigError(f"--masks required: pixel metrics cannot be computed for {cfg.name}: {metrics['undefined']['pixel_auroc']}")
     write_eval(cfg, det, test, metrics, scores, maps)
     return 0
 
@@ -732,7 +748,7 @@ def predict_images(det:Detector, # a fitted detector
         for f in ('scores.csv', 'errors.csv'): fsync_file(out/f)
     return n
 
-# %% ../nbs/10_detector.ipynb #5a834544
+# %% ../nbs/10_detector.ipynb #68a9bff5
 @dataclass(frozen=True)
 class PredictConfig:
     "Settings of `cutswap predict`."
