@@ -24,9 +24,11 @@ from .metrics import compute_metrics
 from .compare import summary_table, paired_table, plot_seed_dots
 
 # %% auto #0
-__all__ = ['PROTOCOLS', 'SCOPES', 'KEY_FIELDS', 'KEY_DEFAULTS', 'BenchConfig', 'row_key', 'row_done', 'file_lock', 'ResultsStore',
-           'Job', 'bench_jobs', 'job_cost', 'assign_jobs', 'dist_env', 'rank_device', 'train_config', 'method_encoder',
-           'evaluate_cell', 'run_job', 'wait_for_ranks', 'run_bench', 'study_rows', 'write_report', 'bench_cli']
+__all__ = ['PROTOCOLS', 'SCOPES', 'KEY_FIELDS', 'KEY_DEFAULTS', 'STUDY_DESIGN', 'EVAL_WEIGHT', 'PRIOR_RATE', 'NUMBER_FIELDS',
+           'BenchConfig', 'row_key', 'row_done', 'file_lock', 'ResultsStore', 'Job', 'bench_jobs', 'job_cost',
+           'assign_jobs', 'dist_env', 'rank_device', 'train_config', 'method_encoder', 'evaluate_cell', 'run_job',
+           'wait_for_ranks', 'run_bench', 'study_rows', 'write_report', 'study_configs', 'study_cells', 'cell_cost',
+           'WindowClock', 'run_window', 'same_numbers', 'MergeConflict', 'merge_rows', 'merge_study', 'bench_cli']
 
 # %% ../nbs/13_benchmark.ipynb #c006
 PROTOCOLS = ('offline', 'paper')
@@ -80,7 +82,7 @@ class BenchConfig:
     train_overrides: dict = field(default_factory=dict)  # TrainConfig fields this variant changes
     def __post_init__(self): _bench_post_init(self)
 
-# %% ../nbs/13_benchmark.ipynb #c013
+# %% ../nbs/13_benchmark.ipynb #c015
 KEY_FIELDS = ('category', 'method', 'coreset', 'protocol', 'variant', 'seed', 'epochs', 'scope', 'embedding')
 KEY_DEFAULTS = dict(variant='default', seed=0, scope='category', embedding='anomalib')
 
@@ -92,7 +94,7 @@ def row_done(row:dict) -> bool:
     "Does this row finish its cell? (successful, with per-image scores)"
     return row.get('status') == 'ok' and row.get('image_scores') is not None
 
-# %% ../nbs/13_benchmark.ipynb #c016
+# %% ../nbs/13_benchmark.ipynb #c020
 @contextmanager
 def file_lock(path):
     "An exclusive advisory lock on `path` (created if needed), held for the `with` block; a no-op where fcntl is missing."
@@ -104,7 +106,7 @@ def file_lock(path):
         try: yield
         finally: fcntl.flock(f, fcntl.LOCK_UN)
 
-# %% ../nbs/13_benchmark.ipynb #c017
+# %% ../nbs/13_benchmark.ipynb #c021
 class ResultsStore:
     "Benchmark rows in a JSON file shared by any number of processes; every change is locked, merged and atomic."
     def __init__(self, path):
@@ -128,7 +130,7 @@ class ResultsStore:
     def ok(self) -> list: return [r for r in self.rows if r.get('status') == 'ok']
     def errors(self) -> list: return [r for r in self.rows if r.get('status') != 'ok']
 
-# %% ../nbs/13_benchmark.ipynb #c020
+# %% ../nbs/13_benchmark.ipynb #c026
 @dataclass(frozen=True)
 class Job:
     "One seed and the categories whose encoders are trained together."
@@ -148,7 +150,7 @@ def job_cost(cfg:BenchConfig, job:Job) -> float:
     n = sum(n_train(c) for c in job.categories)
     return float(n * cfg.epochs * max(1, sum(m in TRAINED_METHODS for m in cfg.methods)))
 
-# %% ../nbs/13_benchmark.ipynb #c023
+# %% ../nbs/13_benchmark.ipynb #c029
 def assign_jobs(costs:list, # expected cost of each job
                 world:int, # number of ranks
                ) -> list: # for each rank, the indices of its jobs (in their original order)
@@ -159,7 +161,7 @@ def assign_jobs(costs:list, # expected cost of each job
         load[r] += costs[i]; share[r].append(i)
     return [sorted(s) for s in share]
 
-# %% ../nbs/13_benchmark.ipynb #c026
+# %% ../nbs/13_benchmark.ipynb #c032
 def dist_env() -> tuple:
     "(rank, world size, local rank) from torchrun's environment; (0, 1, 0) outside torchrun."
     return tuple(int(os.environ.get(k, d)) for k, d in (('RANK', 0), ('WORLD_SIZE', 1), ('LOCAL_RANK', 0)))
@@ -170,7 +172,7 @@ def rank_device(device:str|None, local_rank:int, world:int) -> torch.device:
     if dev.type == 'cuda' and world > 1: dev = torch.device('cuda', local_rank % torch.cuda.device_count())
     return dev
 
-# %% ../nbs/13_benchmark.ipynb #c029
+# %% ../nbs/13_benchmark.ipynb #c035
 def train_config(cfg:BenchConfig, job:Job, method:str, device=None) -> TrainConfig:
     "The `TrainConfig` of one trained method in one job, under the study's protocol, scope and variant."
     paper = cfg.protocol == 'paper'
@@ -183,7 +185,7 @@ def train_config(cfg:BenchConfig, job:Job, method:str, device=None) -> TrainConf
         if cfg.variant != 'default': kw['run_name'] = f'cutswap-{cfg.variant}'
     return TrainConfig(**kw)
 
-# %% ../nbs/13_benchmark.ipynb #c032
+# %% ../nbs/13_benchmark.ipynb #c038
 def method_encoder(cfg:BenchConfig, job:Job, method:str, device=None, progress:bool=True) -> dict:
     "The encoder of `method` in `job`: model, where its weights came from, its saliency model, training seconds."
     if method == 'none':
@@ -199,7 +201,7 @@ def method_encoder(cfg:BenchConfig, job:Job, method:str, device=None, progress:b
     return dict(model=build_model('resnet18', ckpt), weights=str(ckpt), saliency=meta.get('saliency'),
                 saliency_rule=meta.get('saliency_rule'), train_seconds=float(meta.get('train_s') or 0.))
 
-# %% ../nbs/13_benchmark.ipynb #c034
+# %% ../nbs/13_benchmark.ipynb #c040
 def evaluate_cell(encoder, # ResNet-style encoder
                   splits:dict, # {'train': ..., 'test': ...} from `load_tensors`
                   coreset:float, seed:int, embedding:str, device) -> dict:
@@ -214,7 +216,7 @@ def evaluate_cell(encoder, # ResNet-style encoder
     return dict(met, image_scores=[round(float(s), 6) for s in scores], image_labels=[int(l) for l in test['label']],
                 fit_seconds=round(t1 - t0, 2), predict_seconds=round(time.perf_counter() - t1, 2))
 
-# %% ../nbs/13_benchmark.ipynb #c036
+# %% ../nbs/13_benchmark.ipynb #c042
 def _cell(cfg:BenchConfig, job:Job, category:str, method:str, coreset:float) -> dict:
     "The key fields of one result cell."
     return dict(category=category, method=method, coreset=coreset, protocol=cfg.protocol, variant=cfg.variant,
@@ -228,7 +230,7 @@ def _load_splits(cfg:BenchConfig, category:str, progress:bool) -> dict:
     return {s: load_tensors(load_dataset(cfg.root, category, s, cfg.size, cfg.crop, **kw), progress=progress)
             for s in ('train', 'test')}
 
-# %% ../nbs/13_benchmark.ipynb #c037
+# %% ../nbs/13_benchmark.ipynb #c043
 def _row(cfg, cell, enc, met, device) -> dict:
     return dict(cell, status='ok', **met, train_seconds=round(enc['train_seconds'], 1), weights=enc['weights'],
                 saliency=enc['saliency'], saliency_rule=enc['saliency_rule'], size=cfg.size, crop=cfg.crop, resize=cfg.resize, masks=cfg.masks,
@@ -240,7 +242,7 @@ def _print_row(r):
     print(f"{r['category']:12s} {r['method']:9s} seed {r['seed']} coreset {r['coreset']:<6} "
           f"image AUROC {r['image_auroc']:.3f}  pixel AUROC {px}")
 
-# %% ../nbs/13_benchmark.ipynb #c038
+# %% ../nbs/13_benchmark.ipynb #c044
 def run_job(cfg:BenchConfig, job:Job, store:ResultsStore, device, progress:bool=True, verbose:bool=True):
     "Train (or reuse) the encoders of one job and evaluate every cell of it not yet in the store."
     todo = [(c, m, k) for c in job.categories for m in cfg.methods for k in cfg.coresets
@@ -267,7 +269,7 @@ def run_job(cfg:BenchConfig, job:Job, store:ResultsStore, device, progress:bool=
             store.add(row)
             if verbose: _print_row(row) if row['status'] == 'ok' else print(f"{c} / {m}: failed: {row['error']}")
 
-# %% ../nbs/13_benchmark.ipynb #c040
+# %% ../nbs/13_benchmark.ipynb #c046
 def wait_for_ranks(world:int):
     "Under torchrun, wait until every rank got here (joining the process group is the barrier; gloo, a week's timeout)."
     import datetime, torch.distributed as dist
@@ -290,7 +292,7 @@ def run_bench(cfg:BenchConfig, # what to run
     wait_for_ranks(world)
     return store.refresh()
 
-# %% ../nbs/13_benchmark.ipynb #c044
+# %% ../nbs/13_benchmark.ipynb #c054
 def study_rows(store:ResultsStore, cfg:BenchConfig) -> list:
     "The successful rows that belong to this study's protocol, scope, embedding, variant, epochs and seeds."
     return [r for r in store.ok() if r['protocol'] == cfg.protocol and r.get('variant', 'default') == cfg.variant
@@ -307,7 +309,7 @@ def _protocol_line(cfg, rows) -> str:
             f"{cfg.embedding}. Variant: {cfg.variant}. Device: {rows[0]['device'] if rows else '?'}. "
             f"Saliency models: {len(sal)} CutPaste run(s)" + (f", e.g. `{sal[0]}`." if sal else '.'))
 
-# %% ../nbs/13_benchmark.ipynb #c045
+# %% ../nbs/13_benchmark.ipynb #c055
 def write_report(store:ResultsStore, cfg:BenchConfig, n_boot:int=2000) -> Path:
     "Write OUT/results.md (protocol and budget named, tables per coreset, errors listed) and a dot figure per coreset."
     import matplotlib.pyplot as plt
@@ -322,34 +324,262 @@ def write_report(store:ResultsStore, cfg:BenchConfig, n_boot:int=2000) -> Path:
     if errs: lines += ["## Failed cells", ""] + [f"- {r['category']} / {r['method']} / seed {r.get('seed', 0)} / {r['coreset']}: {r['error']}" for r in errs]
     return write_text_atomic('\n'.join(lines) + '\n', out/'results.md')
 
-# %% ../nbs/13_benchmark.ipynb #c048
+# %% ../nbs/13_benchmark.ipynb #c059
+STUDY_DESIGN = dict(name='paper-budget', protocol='offline', scope='category', embedding='anomalib', epochs=256, batch_size=64,
+                    size=256, crop=224, resize='squash', coresets=(0.001, 0.01), primary_coreset=0.01,
+                    categories=('bottle', 'pill', 'screw'), seeds=(0, 1, 2, 3, 4), metrics=('image_auroc', 'pixel_auroc', 'pro'),
+                    reference=dict(embedding='reference', coresets=(0.01,), seeds=(1,)))
+
+def study_configs(root:str, # dataset root
+                  out:str, # training runs go here
+                  design:dict=STUDY_DESIGN, # the study's settings
+                  **over, # BenchConfig fields to change (tests: tiny sizes)
+                 ) -> tuple: # (the study's BenchConfig, the reference-embedding BenchConfig)
+    "The two `BenchConfig`s of a designed study: every cell's, and the reference embedding's (same encoders, other features)."
+    kw = {k: design[k] for k in ('protocol', 'scope', 'embedding', 'epochs', 'batch_size', 'size', 'crop', 'resize', 'coresets', 'categories', 'seeds')}
+    cfg = BenchConfig(root, out=out, **{**kw, **over})
+    ref = design.get('reference')
+    seeds = tuple(s for s in ref['seeds'] if s in cfg.seeds) if ref else ()
+    if not seeds: return cfg, None                                                          # no reference seed in this study
+    coresets = tuple(c for c in ref['coresets'] if c in cfg.coresets) or cfg.coresets[-1:]   # a study without them: its largest
+    return cfg, replace(cfg, embedding=ref['embedding'], coresets=coresets, seeds=seeds)
+
+# %% ../nbs/13_benchmark.ipynb #c062
+EVAL_WEIGHT = 15.0   # cost of evaluating one image, in training image-epochs
+
+def _cfg_cells(cfg, job) -> list: return [_cell(cfg, job, c, m, k) for c in job.categories for m in cfg.methods for k in cfg.coresets]
+
+def study_cells(cfg:BenchConfig, # the study
+                ref:BenchConfig|None, # its reference-embedding rows (or None)
+                rows:list, # committed rows
+               ) -> list: # [(Job, [missing row keys as dicts])] in the study's order; cells with nothing missing left out
+    "The cells (category, seed) of a study that lack rows, seed-major, with the rows each lacks."
+    done = {row_key(r) for r in rows if row_done(r)}
+    out = []
+    for job in bench_jobs(cfg):
+        keys = _cfg_cells(cfg, job) + (_cfg_cells(ref, job) if ref and job.seed in ref.seeds else [])
+        missing = [k for k in keys if row_key(k) not in done]
+        if missing: out.append((job, missing))
+    return out
+
+def cell_cost(cfg:BenchConfig, job:Job, missing:list,
+              sizes:dict|None=None, # {category: (training images, test images)}; None: counted in the data
+             ) -> float:
+    "Expected cost of a cell's missing rows: training image-epochs of the methods to train, plus weighted evaluated images."
+    def n(c, split):
+        if sizes is not None: return sizes[c][split == 'test']
+        try: return len(load_dataset(cfg.root, c, split, cfg.size, cfg.crop, layout=cfg.layout).items)
+        except Exception: return 0
+    methods = {k['method'] for k in missing}
+    n_train = sum(n(c, 'train') for c in job.categories)
+    trained = 2 if 'cutswap' in methods else int('cutpaste' in methods)
+    evals = sum(n(k['category'], 'train') + n(k['category'], 'test') for k in missing)
+    return float(n_train * cfg.epochs * trained + EVAL_WEIGHT * evals)
+
+# %% ../nbs/13_benchmark.ipynb #c066
+PRIOR_RATE = 1.6e-3   # seconds per unit of cell cost before anything is measured (H200: 1.34e-3)
+
+class WindowClock:
+    "Time left in a window, and the estimated seconds of a cell from the speed measured so far."
+    def __init__(self, budget:float, prior_rate:float=PRIOR_RATE, margin:float=1.1, clock=time.monotonic):
+        self.budget, self.prior, self.margin, self.clock = budget, prior_rate, margin, clock
+        self.start, self.spent, self.cost = clock(), 0., 0.
+    def elapsed(self) -> float: return self.clock() - self.start
+    def left(self) -> float: return self.budget - self.elapsed()
+    def rate(self) -> float: return self.spent / self.cost if self.cost > 0 else self.prior
+    def estimate(self, cost:float) -> float: return cost * self.rate()
+    def fits(self, cost:float) -> bool: return self.estimate(cost) * self.margin <= self.left()
+    def record(self, cost:float, seconds:float): self.spent += seconds; self.cost += cost
+
+# %% ../nbs/13_benchmark.ipynb #c069
+def _provenance(row:dict, **extra) -> dict:
+    "Where a row comes from: device, torch version, commit, date (filled from the row where it says)."
+    p = dict(gpu=row.get('device'), torch=(row.get('versions') or {}).get('torch'), date=row.get('finished'))
+    return {**p, **{k: v for k, v in extra.items() if v is not None}, **(row.get('provenance') or {})}
+
+def _git_commit(root=None) -> str|None:
+    "This checkout's short commit, '+dirty' with uncommitted changes to tracked files; None outside git."
+    import subprocess, cutswap_nb
+    root = root or Path(cutswap_nb.__file__).parent
+    try:
+        c = subprocess.run(['git', '-C', str(root), 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(['git', '-C', str(root), 'status', '--porcelain', '--untracked-files=no'], capture_output=True, text=True, timeout=10).stdout.strip()
+        return (c + ('+dirty' if dirty else '')) if c else None
+    except (OSError, subprocess.SubprocessError): return None
+
+def _cell_histories(cfg, job, methods) -> dict:
+    "{'<protocol>/seed<S>/<categories>/<method>': history.csv text} of the cell's training runs of `methods`."
+    out = {}
+    for m in methods:
+        if m not in TRAINED_METHODS: continue
+        h = train_config(cfg, job, m).run_dir/'history.csv'
+        if h.is_file(): out[f"{cfg.protocol}/seed{job.seed}/{'+'.join(job.categories)}/{m}"] = h.read_text()
+    return out
+
+# %% ../nbs/13_benchmark.ipynb #c070
+def run_window(cfg:BenchConfig, # the study (its `out` holds this window's training runs)
+               ref:BenchConfig|None, # the reference-embedding rows, or None
+               budget:float, # seconds this window may take
+               window_file, # where the finished cells' rows go (JSON, rewritten atomically after each cell)
+               committed:list=(), # rows already in the study
+               prior_rate:float=PRIOR_RATE, # seconds per unit of cell cost until a cell is measured
+               commit:str|None=None, # the project's commit, for the provenance (None: ask git)
+               clock=time.monotonic, # the time source (tests: a simulated one)
+               runner=None, # runs one config of a job (default `run_job`; tests wrap it)
+               progress:bool=False, verbose:bool=True) -> dict: # what the window wrote to `window_file`
+    "Run the missing cells of a study in order while each fits in the time left; write whole cells only."
+    runner = runner or run_job
+    wclock, device = WindowClock(budget, prior_rate, clock=clock), resolve_device(cfg.device)
+    out = Path(cfg.out); out.mkdir(parents=True, exist_ok=True)
+    store = ResultsStore(out/'window-store.json')
+    committed_keys = {row_key(r) for r in committed}
+    for r in committed:
+        if row_key(r) not in {row_key(x) for x in store.rows}: store.rows.append(r)
+    write_json_atomic(dict(rows=store.rows), store.path)
+    info = dict(design=STUDY_DESIGN.get('name'), budget_s=budget, device=device_name(device), versions=versions(),
+                commit=commit or _git_commit(), started=time.strftime('%Y-%m-%d %H:%M:%S'), cells=[], stopped=None)
+    doc = dict(window=info, rows=[], histories={})
+    write_json_atomic(doc, window_file)
+    for job, missing in study_cells(cfg, ref, committed):
+        cost = cell_cost(cfg, job, missing); est = wclock.estimate(cost)
+        name = f"{'+'.join(job.categories)} seed {job.seed}"
+        if not wclock.fits(cost):
+            info['stopped'] = f"{name}: estimated {est:.0f} s (+10 %) > {wclock.left():.0f} s left"
+            if verbose: print(f"window: not starting {info['stopped']}")
+            break
+        if verbose: print(f"window: {name}: {len(missing)} rows, estimated {est:.0f} s, {wclock.left():.0f} s left", flush=True)
+        t0 = wclock.elapsed()
+        for k in (cfg, ref):
+            if k is not None and (k is cfg or job.seed in k.seeds): runner(k, job, store, device, progress, verbose)
+        secs = wclock.elapsed() - t0; wclock.record(cost, secs)
+        keys = {row_key(m) for m in missing}
+        new = [r for r in store.refresh().rows if row_key(r) in keys and row_key(r) not in committed_keys]
+        ok = len(new) == len(keys) and all(row_done(r) for r in new)
+        info['cells'].append(dict(category='+'.join(job.categories), seed=job.seed, rows=len(new), ok=ok, cost=cost,
+                                  estimated_s=round(est, 1), seconds=round(secs, 1)))
+        if ok:
+            prov = dict(commit=info['commit'], window=info['started'])
+            doc['rows'] += [dict(r, provenance=_provenance(r, **prov)) for r in new]
+            doc['histories'].update(_cell_histories(cfg, job, {r['method'] for r in new}))
+        elif verbose: print(f"window: {name}: not written ({[r.get('error') for r in new if not row_done(r)] or 'rows missing'})")
+        info['elapsed_s'] = round(wclock.elapsed(), 1)
+        write_json_atomic(doc, window_file)
+    else: info['stopped'] = 'every cell of the study is done'
+    info['elapsed_s'] = round(wclock.elapsed(), 1)
+    write_json_atomic(doc, window_file)
+    return doc
+
+# %% ../nbs/13_benchmark.ipynb #c072
+NUMBER_FIELDS = ('status', 'image_auroc', 'pixel_auroc', 'pro', 'image_f1', 'f1_threshold', 'n_test', 'n_defect', 'image_scores', 'image_labels')
+
+def same_numbers(a:dict, b:dict) -> bool:
+    "Do two rows of a cell report the same numbers (metrics, per-image scores and labels)?"
+    return all(a.get(k) == b.get(k) for k in NUMBER_FIELDS)
+
+class MergeConflict(ConfigError): "Rows of the same key with different numbers, and no `prefer` to settle it."
+
+def merge_rows(old:list, # committed rows
+               new:list, # rows to fold in (several windows' rows, in order)
+               prefer:str|None=None, # on a conflict keep the 'new' or the 'old' row; None: refuse
+              ) -> tuple: # (rows, counts: added, same, replaced, kept)
+    "Fold `new` rows into `old` by key: identical rows are no-ops, conflicting ones refused unless `prefer` is given."
+    if prefer not in (None, 'new', 'old'): raise ConfigError(f"prefer must be new or old, not {prefer!r}")
+    rows, at = list(old), {row_key(r): i for i, r in enumerate(old)}
+    n = dict(added=0, same=0, replaced=0, kept=0); clash = []
+    for r in new:
+        k = row_key(r)
+        if k not in at: at[k] = len(rows); rows.append(r); n['added'] += 1
+        elif same_numbers(rows[at[k]], r): n['same'] += 1
+        elif prefer == 'new': rows[at[k]] = r; n['replaced'] += 1
+        elif prefer == 'old': n['kept'] += 1
+        else: clash.append(k)
+    if clash:
+        raise MergeConflict(f"{len(clash)} row(s) differ from the committed ones for the same key, e.g. "
+                            f"{dict(zip(KEY_FIELDS, clash[0]))}; rerun with --prefer new or --prefer old")
+    return rows, n
+
+# %% ../nbs/13_benchmark.ipynb #c075
+def merge_study(dest, # the committed study's folder: DEST/results.json, DEST/history/
+                files:list, # window files (or results.json files) to fold in, in order
+                prefer:str|None=None, # on a conflict keep the 'new' or the 'old' row
+                provenance:dict|None=None, # fields for rows without their own (e.g. commit=..., source=...)
+                keep=None, # a function row -> bool choosing which rows of the files to fold in (default: every successful row)
+               ) -> dict: # counts of rows added, same, replaced, kept, and histories written
+    "Fold the rows (and training histories) of window files into DEST/results.json; refuses conflicts unless told."
+    dest = Path(dest); res = dest/'results.json'
+    old = json.loads(res.read_text())['rows'] if res.is_file() else []
+    new, hist = [], {}
+    for f in files:
+        doc = json.loads(Path(f).read_text())
+        new += [dict(r, provenance=_provenance(r, **(provenance or {}))) for r in doc['rows']
+                if (keep or (lambda r: r.get('status') == 'ok'))(r)]
+        hist.update(doc.get('histories') or {})
+    rows, n = merge_rows(old, new, prefer)
+    if rows != old: write_json_atomic(dict(rows=rows), res)
+    n['histories'] = 0
+    for run, text in hist.items():
+        h = (dest/'history'/run).with_suffix('.csv')
+        if not h.resolve().is_relative_to(dest.resolve()): raise ConfigError(f"history name {run!r} escapes {dest}")
+        if h.exists(): continue
+        write_text_atomic(text, h); n['histories'] += 1
+    n['rows'] = len(rows)
+    return n
+
+# %% ../nbs/13_benchmark.ipynb #c083
 from fastcore.script import call_parse
+
+def _window_cli(cfg, ref, time_budget, study, window_out, commit, prior_rate, progress) -> int:
+    committed = json.loads(Path(study).read_text())['rows'] if study and Path(study).is_file() else []
+    wf = Path(window_out or Path(cfg.out)/'window.json')
+    doc = run_window(cfg, ref, time_budget, wf, committed, prior_rate, commit, progress=progress)
+    info = doc['window']
+    for c in info['cells']: print(f"  {c['category']} seed {c['seed']}: {c['rows']} rows, {'written' if c['ok'] else 'NOT written'}, "
+                                  f"{c['seconds']:.0f} s (estimated {c['estimated_s']:.0f} s)")
+    print(f"window: {len(doc['rows'])} rows of {sum(c['ok'] for c in info['cells'])} cell(s) in {wf}, {info['elapsed_s']:.0f} s of "
+          f"{time_budget:.0f} s; stopped: {info['stopped']}")
+    return 0 if all(c['ok'] for c in info['cells']) else 1
 
 @call_parse
 def bench_cli(root:RequiredStr, # dataset root (one folder per category; MVTec AD or VisA layout)
-              categories:RequiredStr, # categories, comma-separated: bottle,pill
+              categories:str=None, # categories, comma-separated: bottle,pill (required unless --design names them)
               out:str=BenchConfig.out, # results.json, results.md, figures and training runs go here
-              methods:str=','.join(BenchConfig.methods), # comma-separated subset of none,cutpaste,cutswap
-              coreset:str=','.join(map(str, BenchConfig.coresets)), # PatchCore coreset ratios, comma-separated
-              seeds:str=','.join(map(str, BenchConfig.seeds)), # seeds, comma-separated: 0,1,2
-              protocol:str=BenchConfig.protocol, # offline (seeded random start) or paper (ImageNet weights)
-              scope:str=BenchConfig.scope, # train one encoder per category, or one per dataset
+              methods:str=None, # comma-separated subset of none,cutpaste,cutswap (default: all three)
+              coreset:str=None, # PatchCore coreset ratios, comma-separated (default 0.001,0.01)
+              seeds:str=None, # seeds, comma-separated: 0,1,2 (default 0)
+              protocol:str=None, # offline (seeded random start, the default) or paper (ImageNet weights)
+              scope:str=None, # train one encoder per category (the default), or one per dataset
               embedding:str=None, # PatchCore features: anomalib or reference (default: reference under the paper protocol, else anomalib)
-              epochs:int=BenchConfig.epochs, # training epochs per method
-              batch_size:int=BenchConfig.batch_size, # normal images per optimiser step
-              size:int=BenchConfig.size, # resize to this size ...
-              crop:int=BenchConfig.crop, # ... then centre-crop to this size
-              resize:str=BenchConfig.resize, # squash, or shorter (keep the aspect ratio, then crop)
+              epochs:int=None, # training epochs per method (default 256)
+              batch_size:int=None, # normal images per optimiser step (default 64)
+              size:int=None, # resize to this size ... (default 256)
+              crop:int=None, # ... then centre-crop to this size (default 224)
+              resize:str=None, # squash (the default), or shorter (keep the aspect ratio, then crop)
               masks:str=BenchConfig.masks, # auto, required or none: how defect masks are used
               device:str=None, # cpu or cuda (default: cuda when available)
               layout:str=BenchConfig.layout, # auto, mvtec or visa
               levels:str=None, # saliency levels CutSwap uses, e.g. 0,2,4 (default: all five)
               no_progress:bool=False, # no progress bars
+              design:str=None, # paper-budget: the settings of STUDY_DESIGN (options given override them; categories: the design's in --root)
+              time_budget:float=None, # run one window of this many seconds: whole missing cells only, rows to --window-out
+              study:str=None, # the committed results.json whose finished rows a window skips
+              window_out:str=None, # the window's file of finished cells' rows (default: OUT/window.json)
+              commit:str=None, # the project's commit, for the rows' provenance (default: asked of git)
+              prior_rate:float=PRIOR_RATE, # a window's seconds per unit of cell cost until it has measured one
              ) -> int:
     "Train (or reuse) and evaluate every method on every category and seed; resumable; spreads over ranks under torchrun."
     over = dict(levels=parse_levels(levels)) if levels else {}
-    cfg = BenchConfig(root, categories, out, methods, coreset, seeds, protocol, scope, embedding, epochs, batch_size, size,
-                      crop, resize, masks, device, layout, train_overrides=over)
+    given = {k: v for k, v in dict(categories=categories, methods=methods, coresets=coreset, seeds=seeds, protocol=protocol, scope=scope,
+                                   embedding=embedding, epochs=epochs, batch_size=batch_size, size=size, crop=crop, resize=resize).items()
+             if v is not None}                                       # options left out: BenchConfig's defaults, or the design's
+    if design:
+        if design != STUDY_DESIGN['name']: raise ConfigError(f"design must be {STUDY_DESIGN['name']}, not {design!r}")
+        if 'categories' not in given:   # the design's categories that the root holds (a window brings only some)
+            given['categories'] = tuple(c for c in STUDY_DESIGN['categories'] if (Path(root)/c).is_dir()) or STUDY_DESIGN['categories']
+        cfg, ref = study_configs(root, out, **given, masks=masks, device=device, layout=layout, train_overrides=over)
+    else:
+        if not categories: raise ConfigError("categories: name at least one category (or a --design)")
+        cfg, ref = BenchConfig(root, out=out, **given, masks=masks, device=device, layout=layout, train_overrides=over), None
+    if time_budget is not None: return _window_cli(cfg, ref, time_budget, study, window_out, commit, prior_rate, not no_progress)
     store = run_bench(cfg, progress=not no_progress)
     if dist_env()[0] != 0: return 0
     report = write_report(store, cfg)

@@ -1,4 +1,4 @@
-"""Mean ± std over seeds, paired differences between methods with 95 % intervals, and a figure with one dot per seed: what it takes to say whether CutSwap helps.
+"""Mean ± std over seeds, paired differences between methods with 95 % intervals, figures with one dot per seed and one line per category, and the power to see a difference: what it takes to say whether CutSwap helps.
 
 Docs: https://cutswap-nb.github.io/cutswap_nb/compare.html.md"""
 
@@ -11,9 +11,10 @@ import numpy as np
 from .paper import METHOD_TITLES, PAPER_METHOD_ORDER, paper_value
 
 # %% auto #0
-__all__ = ['PAIRS', 'COLORS', 'select_rows', 'seed_values', 'mean_std', 'average_over_categories', 'summary_table', 'auroc_rows',
-           'stratified_draws', 'paired_bootstrap', 'fmt_difference', 'paired_differences', 'paired_table',
-           'plot_seed_dots']
+__all__ = ['PAIRS', 'COLORS', 'SCENARIOS', 'select_rows', 'seed_values', 'mean_std', 'average_over_categories', 'summary_table',
+           'auroc_rows', 'stratified_draws', 'paired_bootstrap', 'fmt_difference', 'paired_differences',
+           'pair_differences', 'paired_t_interval', 'paired_table', 'plot_seed_dots', 'plot_forest',
+           'variance_components', 'design_se', 'power', 'seeds_needed']
 
 # %% ../nbs/12_compare.ipynb #c006
 def select_rows(rows:list, # benchmark rows
@@ -115,41 +116,58 @@ def stratified_draws(labels:np.ndarray, # (n,) 0/1 labels of a test set
     return out
 
 # %% ../nbs/12_compare.ipynb #c020
-def paired_bootstrap(cells:dict, # {category: [(labels, scores_a, scores_b) per seed]} on each category's test set
+def _by_seed(runs) -> dict:
+    "{seed: (labels, scores_a, scores_b)} from a dict, or from a list in seed order (position = seed)."
+    return dict(runs) if isinstance(runs, dict) else dict(enumerate(runs))
+
+def _seed_weights(rng, seeds:list, n_boot:int) -> np.ndarray:
+    "(n_boot, len(seeds)) how often each seed is drawn when len(seeds) seeds are drawn with replacement."
+    pick = rng.integers(0, len(seeds), (n_boot, len(seeds)))
+    return np.stack([np.bincount(p, minlength=len(seeds)) for p in pick]).astype(float)
+
+# %% ../nbs/12_compare.ipynb #c021
+def paired_bootstrap(cells:dict, # {category: {seed: (labels, scores_a, scores_b)}} (or a list per category, position = seed)
                      n_boot:int=2000, # bootstrap replicates
                      seed:int=0, # seeds the bootstrap
                      level:float=0.95, # coverage of the interval
+                     joint:bool=True, # draw the seeds once for all categories (False: per category, the earlier rule)
                     ) -> dict: # {category or 'average': (difference, low, high)}
     "Mean paired difference AUROC(A) − AUROC(B) per category and on average, with hierarchical-bootstrap intervals."
     rng = np.random.default_rng(seed)
     q = [(1 - level) / 2, 1 - (1 - level) / 2]
+    cells = {c: _by_seed(r) for c, r in cells.items()}
+    seeds = sorted(set().union(*cells.values()))
     per_cat, out = {}, {}
     for cat, runs in cells.items():
-        labels = np.asarray(runs[0][0])
-        if any(len(r[0]) != len(labels) or (np.asarray(r[0]) != labels).any() for r in runs):
+        trip = list(runs.values()); labels = np.asarray(trip[0][0])
+        if any(len(r[0]) != len(labels) or (np.asarray(r[0]) != labels).any() for r in trip):
             raise ValueError(f"{cat}: every seed must be scored on the same test images, in the same order")
         draws = stratified_draws(labels, n_boot, rng)
-        diff = np.stack([auroc_rows(labels[draws], np.asarray(a)[draws]) - auroc_rows(labels[draws], np.asarray(b)[draws])
-                         for _, a, b in runs], 1)                               # (n_boot, seeds)
-        pick = rng.integers(0, len(runs), (n_boot, len(runs)))                  # seeds drawn again
-        per_cat[cat] = np.take_along_axis(diff, pick, 1).mean(1)
-        point = float(np.mean([auroc_rows(labels, np.asarray(a)[None])[0] - auroc_rows(labels, np.asarray(b)[None])[0]
-                               for _, a, b in runs]))
-        out[cat] = (point, *np.quantile(per_cat[cat], q).tolist())
-    avg = np.mean(list(per_cat.values()), 0)
-    out['average'] = (float(np.mean([v[0] for v in out.values()])), *np.quantile(avg, q).tolist())
+        per_cat[cat] = np.stack([auroc_rows(labels[draws], np.asarray(a)[draws]) - auroc_rows(labels[draws], np.asarray(b)[draws])
+                                 for _, a, b in trip], 1)                       # (n_boot, seeds of this category)
+        if not joint: per_cat[cat] = np.take_along_axis(per_cat[cat], rng.integers(0, len(trip), (n_boot, len(trip))), 1).mean(1)
+        out[cat] = float(np.mean([auroc_rows(labels, np.asarray(a)[None])[0] - auroc_rows(labels, np.asarray(b)[None])[0]
+                                  for _, a, b in trip]))
+    if joint:                                                                   # one draw of seeds, shared by every category
+        w = _seed_weights(rng, seeds, n_boot)
+        for cat, runs in cells.items():
+            wc = w[:, [seeds.index(s) for s in runs]]
+            with np.errstate(invalid='ignore'): per_cat[cat] = (per_cat[cat] * wc).sum(1) / wc.sum(1)   # NaN: none of its seeds drawn
+    out = {cat: (d, *np.nanquantile(per_cat[cat], q).tolist()) for cat, d in out.items()}
+    avg = np.mean(list(per_cat.values()), 0)                                   # replicates where a category drew none of its seeds: left out
+    out['average'] = (float(np.mean([v[0] for v in out.values()])), *np.nanquantile(avg, q).tolist())
     return out
 
-# %% ../nbs/12_compare.ipynb #c027
+# %% ../nbs/12_compare.ipynb #c032
 PAIRS = (('cutswap', 'cutpaste'), ('cutswap', 'none'), ('cutpaste', 'none'))   # (A, B): A − B
 
 def _paired_cells(rows, a, b) -> dict:
-    "{category: [(labels, scores_a, scores_b)]} over the seeds both methods have, with per-image scores."
+    "{category: {seed: (labels, scores_a, scores_b)}} over the seeds both methods have, with per-image scores."
     by = {(r['category'], r['method'], r.get('seed', 0)): r for r in rows if r.get('image_scores') is not None}
     cells = {}
     for (cat, m, s), r in sorted(by.items(), key=lambda kv: (kv[0][0], kv[0][2])):
         if m == a and (cat, b, s) in by:
-            cells.setdefault(cat, []).append((r['image_labels'], r['image_scores'], by[(cat, b, s)]['image_scores']))
+            cells.setdefault(cat, {})[s] = (r['image_labels'], r['image_scores'], by[(cat, b, s)]['image_scores'])
     return cells
 
 def fmt_difference(d:tuple|None, # (difference, low, high), as `paired_bootstrap` gives it; None: no value
@@ -168,7 +186,7 @@ def _pixel_diffs(rows, a, b, cat):
     common = sorted(set(v.get((cat, a), {})) & set(v.get((cat, b), {})))
     return [v[(cat, a)][s] - v[(cat, b)][s] for s in common]
 
-# %% ../nbs/12_compare.ipynb #c028
+# %% ../nbs/12_compare.ipynb #c033
 def paired_differences(rows:list, # benchmark rows with per-image scores
                        coreset:float, # the coreset ratio
                        a:str, # method A
@@ -180,11 +198,34 @@ def paired_differences(rows:list, # benchmark rows with per-image scores
     cells = _paired_cells(select_rows(rows, coreset, **select), a, b)
     return paired_bootstrap(cells, n_boot) if cells else {}
 
-# %% ../nbs/12_compare.ipynb #c029
+# %% ../nbs/12_compare.ipynb #c035
+def pair_differences(rows:list, # benchmark rows
+                     coreset:float, # the coreset ratio
+                     a:str, b:str, # the difference is A − B
+                     metric:str='image_auroc', # a numeric field of the rows
+                     **select, # variant, protocol, scope: passed to `select_rows`
+                    ) -> dict: # {(category, seed): A − B}
+    "The paired difference of `metric` for every (category, seed) that has both methods."
+    v = seed_values(select_rows(rows, coreset, **select), metric)
+    return {(c, s): v[(c, a)][s] - v[(c, b)][s] for (c, m) in sorted(v) if m == a and (c, b) in v
+            for s in sorted(v[(c, a)]) if s in v[(c, b)]}
+
+def paired_t_interval(rows:list, coreset:float, a:str, b:str,
+                      level:float=0.95, # coverage
+                      **select) -> tuple|None: # (mean difference, low, high); None with fewer than two pairs
+    "Mean of the (category, seed) differences A − B with a t-interval (n − 1 degrees of freedom)."
+    from scipy.stats import t
+    d = np.array(list(pair_differences(rows, coreset, a, b, **select).values()))
+    if len(d) < 2: return None
+    h = t.ppf(1 - (1 - level) / 2, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+    return float(d.mean()), float(d.mean() - h), float(d.mean() + h)
+
+# %% ../nbs/12_compare.ipynb #c037
 def paired_table(rows:list, # benchmark rows with per-image scores
                  coreset:float, # the coreset ratio
                  pairs=PAIRS, # (A, B) pairs: A − B
                  n_boot:int=2000, # bootstrap replicates
+                 t_row:bool=True, # add the paired t-interval of the average as a last row
                  **select, # variant, protocol, scope: passed to `select_rows`
                 ) -> str: # a Markdown table
     "Paired differences per category and on average: image AUROC with a 95 % interval, pixel AUROC mean ± std."
@@ -204,11 +245,15 @@ def paired_table(rows:list, # benchmark rows with per-image scores
                   else _pixel_diffs(rows, a, b, cat))
             cells.append(_fmt_diff(px))
         lines.append(f"| {'**Average**' if cat == 'average' else cat} | " + ' | '.join(cells) + ' |')
+    if t_row: lines.append('| *Average, t-interval* | ' + ' | '.join(f'{fmt_difference(paired_t_interval(rows, coreset, a, b))} | '
+                                                                     for a, b in res) + ' |')
     n_seeds = max(len(v) for c in [_paired_cells(rows, a, b) for a, b in res] for v in c.values())
     return '\n'.join(lines) + (f'\n\nImage AUROC: mean difference over {n_seeds} seed(s) [95 % hierarchical bootstrap interval, '
-                               f'{n_boot} replicates]; pixel AUROC: mean ± std of the per-seed differences.')
+                               f'{n_boot} replicates, seeds drawn once for all categories]' +
+                               ('; last row: the paired t-interval over the (category, seed) differences' if t_row else '') +
+                               '; pixel AUROC: mean ± std of the per-seed differences.')
 
-# %% ../nbs/12_compare.ipynb #c037
+# %% ../nbs/12_compare.ipynb #c045
 COLORS = {'none': '#9e9e9e', 'cutpaste': '#f28e2b', 'cutswap': '#4e79a7'}
 
 def plot_seed_dots(rows:list, # benchmark rows
@@ -237,3 +282,69 @@ def plot_seed_dots(rows:list, # benchmark rows
     fig.suptitle(title or f'coreset {coreset}: one dot per seed' + (', ★ paper' if paper else ''), fontsize=10)
     fig.tight_layout()
     return fig
+
+# %% ../nbs/12_compare.ipynb #c054
+def plot_forest(rows:list, # benchmark rows with per-image scores
+                coreset:float, # the coreset ratio
+                pairs=PAIRS, # (A, B) pairs: A − B, one panel each
+                n_boot:int=2000, # bootstrap replicates
+                title:str|None=None, **select):
+    "Per pair of methods: each category's and the average's image AUROC difference with its interval, and one dot per seed."
+    import matplotlib.pyplot as plt
+    res = {(a, b): d for a, b in pairs if (d := paired_differences(rows, coreset, a, b, n_boot, **select))}
+    fig, axs = plt.subplots(1, max(1, len(res)), figsize=(1.2 + 3.0 * max(1, len(res)), 0.6 + 0.45 * (1 + max((len(d) for d in res.values()), default=1))),
+                            squeeze=False, sharey=True)
+    for ax, ((a, b), d) in zip(axs[0], res.items()):
+        names = list(d)[::-1]                                   # the average at the bottom
+        per = pair_differences(rows, coreset, a, b, **select)
+        for y, cat in enumerate(names):
+            m, lo, hi = d[cat]
+            ax.hlines(y, lo, hi, color='k' if cat == 'average' else COLORS[a], lw=2)
+            ax.plot([m], [y], 's', color='k' if cat == 'average' else COLORS[a], ms=6)
+            seeds = [v for (c, _), v in per.items() if c == cat]
+            if seeds: ax.scatter(seeds, np.full(len(seeds), y + 0.18), s=9, color='gray', zorder=3)
+        ax.axvline(0, color='gray', ls='--', lw=.8)
+        ax.set_yticks(range(len(names)), names); ax.set_title(f"{METHOD_TITLES[a].replace(' + PC', '')} − {METHOD_TITLES[b].replace(' + PC', '')}", fontsize=9)
+        ax.set_xlabel('image AUROC difference', fontsize=8); ax.grid(axis='x', alpha=.3)
+    fig.suptitle(title or f'coreset {coreset}: paired differences, 95 % intervals, one dot per seed', fontsize=10)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/12_compare.ipynb #c059
+SCENARIOS = ('images', 'categories', 'new')   # what a difference is claimed about: these test images, these categories, new categories
+
+def variance_components(rows:list, # benchmark rows with per-image scores
+                        coreset:float, a:str, b:str, # the difference A − B
+                        n_boot:int=2000, # bootstrap replicates for the test-set variance
+                        **select) -> dict:
+    "Variances of the (category, seed) differences: run, seed (shared by categories), test set, category; from the complete table."
+    per = pair_differences(rows, coreset, a, b, **select)
+    cats = sorted({c for c, _ in per}); seeds = sorted(set.intersection(*({s for c2, s in per if c2 == c} for c in cats)))
+    if len(cats) < 2 or len(seeds) < 2: raise ValueError(f"variance components need two categories with two common seeds; have {cats}, seeds {seeds}")
+    d = np.array([[per[c, s] for s in seeds] for c in cats]); C, S = d.shape
+    mc, ms, m = d.mean(1), d.mean(0), d.mean()
+    ms_res = float(((d - mc[:, None] - ms[None] + m) ** 2).sum() / ((C - 1) * (S - 1)))
+    ms_seed, ms_cat = float(C * ((ms - m) ** 2).sum() / (S - 1)), float(S * ((mc - m) ** 2).sum() / (C - 1))
+    rng, cells, vt = np.random.default_rng(0), _paired_cells(select_rows(rows, coreset, **select), a, b), []
+    for c in cats:
+        trip = [cells[c][s] for s in seeds]; y = np.asarray(trip[0][0]); dr = stratified_draws(y, n_boot, rng)
+        vt.append(np.mean([auroc_rows(y[dr], np.asarray(sa)[dr]) - auroc_rows(y[dr], np.asarray(sb)[dr]) for _, sa, sb in trip], 0).var(ddof=1))
+    cat_all = max(0., (ms_cat - ms_res) / S); test = float(np.mean(vt))
+    return dict(categories=C, seeds=S, mean=float(m), run=ms_res, seed=max(0., (ms_seed - ms_res) / C), test=test, cat=max(0., cat_all - test))
+
+def design_se(v:dict, # from `variance_components`
+              C:int, S:int, # categories and seeds of the design
+              scenario:str='categories', # one of SCENARIOS
+             ) -> float:
+    "Standard error of the average difference of a C × S study, under the model above."
+    test_cat = {'images': 0., 'categories': v['test'], 'new': v['test'] + v['cat']}[scenario]
+    return float(np.sqrt(test_cat / C + v['seed'] / S + v['run'] / (C * S)))
+
+def power(v:dict, C:int, S:int, delta:float=0.02, scenario:str='categories', alpha:float=0.05) -> float:
+    "Power of a two-sided test at level alpha to detect a difference `delta` with C categories × S seeds."
+    from scipy.stats import norm
+    return float(norm.cdf(delta / design_se(v, C, S, scenario) - norm.ppf(1 - alpha / 2)))
+
+def seeds_needed(v:dict, C:int, delta:float=0.02, target:float=0.8, scenario:str='categories', max_seeds:int=100) -> int|None:
+    "The fewest seeds with which C categories detect `delta` with power `target`; None if more than max_seeds."
+    return next((S for S in range(1, max_seeds + 1) if power(v, C, S, delta, scenario) >= target), None)
