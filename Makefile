@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   creates .venv if needed, then runs the whole pipeline on the built-in toy category
-#   make test   creates .venv if needed, then runs every notebook's tests (nbdev-test) and the GPU check's dry run
+#   make test   creates .venv if needed, then runs every notebook's tests (nbdev-test) and the dry runs of the GPU check and study
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -25,6 +25,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	OMP_NUM_THREADS=1 MPLBACKEND=Agg $(BIN)/nbdev-test --n-workers $(NB_WORKERS) --timing
 	bash tools/gpu_check.sh --dry-run
+	bash tools/gpu_study.sh --dry-run
 	@echo "nbdev-test: $$(ls nbs/*.ipynb | wc -l) passed, 0 failed"
 
 # The prepared check of a GPU machine (about 8 minutes of work): CUDA tests, CPU against CUDA, the table of training
