@@ -31,8 +31,7 @@ from dataclasses import replace
 import torch, torchvision
 from cutswap_nb.models import build_cutswap_net
 from cutswap_nb.core import parse_levels
-from cutswap_nb.train import (TrainConfig, Run, build_batch, train_step, train_epoch, class_weights, make_optimizer,
-                              steps_per_epoch)
+from cutswap_nb.train import TrainConfig, Run, build_batch, train_step, train_epoch, class_weights, make_optimizer
 
 ROWS = [  # name, options (cumulative), applies on the CPU
     ('1. fp32, default SGD, batch built in the step', dict(amp=False, fused=False, benchmark=False, prefetch=False, compile=False), True),
@@ -90,7 +89,7 @@ def make_run(images, cands, args, device, opt_kw, out):
 def time_epochs(run, n_epochs, device):
     "Seconds for `n_epochs` whole epochs of `train_epoch` (synchronised at both ends)."
     sync(device); t0 = clock()
-    for _ in range(n_epochs): train_epoch(run, run.step // run.spe)
+    for _ in range(n_epochs): train_epoch(run, run.step // run.steps_per_epoch)
     sync(device); return clock() - t0
 
 
@@ -110,7 +109,7 @@ def measure(o, images, cands, args, device, out, plain=True):
         run = make_run(images, cands, args, device, dict(o, amp=amp), out)
         t_warm = time_epochs(run, 1, device)                               # warm-up epoch (compilation, cudnn autotuning)
         w0 = time.time(); t = time_epochs(run, args.epochs, device); w1 = time.time()
-        steps = args.epochs * run.spe
+        steps = args.epochs * run.steps_per_epoch
         with torch.no_grad():
             x, y, _ = build_batch(images[:args.batch], cands[:args.batch] if args.method == 'cutswap' else None, args.method,
                                   None if args.method == 'cutswap' else args.levels, args.balance, 0.1, None,

@@ -1,4 +1,4 @@
-"""Self-supervised 3-way training of the CutSwap network (or the CutPaste baseline): batches built on the device, SGD with a cosine schedule, gradient accumulation, one encoder over several GPUs with torchrun, a training history, resumable checkpoints, and the `cutswap train` command.
+"""Self-supervised 3-way training of the CutSwap network (or the CutPaste baseline): the objective, the batch, the step and `train`; the settings, batches built on the device, gradient accumulation, one encoder over several GPUs with torchrun, and the `cutswap train` command.
 
 Docs: https://cutswap-nb.github.io/cutswap_nb/train.html.md"""
 
@@ -6,192 +6,39 @@ Docs: https://cutswap-nb.github.io/cutswap_nb/train.html.md"""
 
 # %% ../nbs/07_train.ipynb #c003
 from __future__ import annotations
-import csv, io, math, os, random, sys, tempfile, time
-from contextlib import nullcontext, contextmanager
-from contextvars import ContextVar
+import math, os
+from contextlib import nullcontext
 from dataclasses import dataclass, asdict, field, replace
 from pathlib import Path
-from typing import Annotated
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.distributed as dist
-from fastcore.script import call_parse
+from fastcore.basics import patch
 
-from .core import (TRAINED_METHODS, CLUSTER_MODES, STRATEGIES, BALANCES, ConfigError, RequiredStr, check_choice, parse_levels,
-                             resolve_device, device_name, versions, save_atomic, write_text_atomic, write_json_atomic,
-                             append_text_durable)
-from .data import RESIZE_RULES, load_dataset, load_tensors
+from .core import (TRAINED_METHODS, CLUSTER_MODES, STRATEGIES, BALANCES, ConfigError, check_choice, parse_levels,
+                             resolve_device, append_text_durable)
+from .config import config_command
+from .data import RESIZE_RULES, check_category, load_dataset, load_tensors
 from .models import WeightsError, build_cutswap_net
 from .saliency import build_saliency_model
 from .augment import color_jitter, make_negatives
 from .candidates import compute_candidates
+from .runs import *
 
 # %% auto #0
-__all__ = ['RESUME_FREE', 'TrainConfigError', 'HISTORY_COLUMNS', 'STEP_KEYS', 'TrainConfig', 'check_out_dir', 'check_config',
-           'saliency_run_config', 'ensure_trained', 'load_saliency', 'load_training_images', 'training_candidates',
-           'class_weights', 'build_batch', 'class_counts', 'class_recalls', 'balanced_accuracy', 'train_step',
-           'steps_per_epoch', 'epoch_order', 'make_optimizer', 'get_rng_states', 'set_rng_states', 'load_checkpoint',
-           'single_process', 'dist_info', 'run_device', 'init_distributed', 'step_chunks', 'chunk_generator',
-           'empty_history', 'history_rows', 'csv_text', 'write_history_csv', 'plot_history', 'tb_writer',
-           'log_tensorboard', 'protocol_name', 'run_metadata', 'Run', 'MicroBatches', 'prefetch_step', 'take_step',
-           'restore_run', 'setup_run', 'record_steps', 'train_epoch', 'save_checkpoint', 'run_result', 'finish_run',
-           'DeferInterrupt', 'train', 'train_offline', 'train_cli']
+__all__ = ['class_weights', 'build_batch', 'class_counts', 'class_recalls', 'balanced_accuracy', 'train_step', 'train',
+           'train_offline', 'TrainConfig', 'check_paths', 'saliency_run_config', 'ensure_trained', 'load_saliency',
+           'load_training_images', 'training_candidates', 'epoch_order', 'make_optimizer', 'MicroBatches',
+           'prefetch_step', 'take_step', 'setup_run', 'record_steps', 'train_epoch', 'train_cli']
 
-# %% ../nbs/07_train.ipynb #c006
-RESUME_FREE = ('out', 'device', 'save_every')   # settings a `--resume` may change: where and how a run executes, not what it learns
-TrainConfigError = ConfigError                   # the name earlier versions raised: the one `ConfigError` of `core`
-
-@dataclass
-class TrainConfig:
-    "Settings of one training run (the defaults and the reasons for them: see the table above)."
-    root: str                            # dataset root (MVTec AD or VisA layout)
-    category: str                        # category folder, e.g. 'bottle'; several, comma-separated ('bottle,pill'): one encoder on all
-    method: str = 'cutswap'              # 'cutswap', or 'cutpaste' for the CutPaste 3-way baseline
-    epochs: int = 256                    # an epoch is ceil(N / batch_size) steps
-    batch_size: int = 64                 # normal images per optimiser step (each brings its 2*L_s negatives)
-    accum: int = 1                       # micro-batches per step (gradient accumulation): the same step in 1/accum of the memory
-    lr: float = 0.03                     # SGD learning rate at the start of the cosine schedule
-    momentum: float = 0.9
-    weight_decay: float = 3e-5
-    size: int = 256                      # images resized to size x size ...
-    crop: int = 224                      # ... then centre-cropped to crop x crop (the model input)
-    resize: str = 'squash'               # 'squash' to size x size, or resize the 'shorter' side to size (keeps the aspect ratio)
-    levels: tuple = (0, 1, 2, 3, 4)      # saliency layers used (indices, shallow to deep); cutpaste: L_s = len(levels)
-    k: int = 4                           # k-means clusters per saliency map
-    cluster: str = 'max'                 # which cluster gives anchors: 'max', 'min' or 'random'
-    strategy: str = 'kmeans'             # 'kmeans' clusters, or 'topk' most salient pixels
-    topk: int = 300                      # pixels kept by strategy 'topk'
-    patch_rule: str | None = None        # patch sizes: None (method's default: 'fixed' for cutswap, 'cutpaste' for cutpaste), 'fixed' or 'cutpaste'
-    pretrained: str = 'imagenet'         # start of the encoder: 'imagenet', 'none' (seeded random) or a .pth path
-    saliency: str = 'imagenet'           # LayerCAM model: 'imagenet' (VGG16), 'warmup' (the offline rule: the CutPaste run of the same scope, seed and budget), 'random' or a path
-    balance: str = 'weight'              # 'weight': class-weighted CE; 'replicate': L_s jittered positives per image
-    jitter: float = 0.1                  # colour-jitter strength (brightness, contrast, saturation; hue = jitter/2 turn)
-    seed: int = 0                        # seeds the initialisation, batch order and augmentation
-    device: str | None = None            # 'cuda', 'cpu' or None (CUDA when available); under torchrun CUDA is cuda:LOCAL_RANK
-    amp: bool = True                     # bf16 autocast and channels_last on CUDA
-    compile: bool = False                # torch.compile the network (CUDA; see *Speed*: off unless it pays within one run)
-    save_every: int = 16                 # write last.pth every this many epochs (final.pth at the end)
-    out: str = 'runs'                    # checkpoints go to OUT/<scope>/<run_name or method>/
-    run_name: str | None = None          # sub-folder name (default: the method)
-
-    @property
-    def categories(self) -> tuple: return tuple(c.strip() for c in str(self.category).split(',') if c.strip())
-    @property
-    def scope(self) -> str: return '+'.join(self.categories)    # the run folder of several categories: 'bottle+pill'
-    @property
-    def run_dir(self) -> Path: return Path(self.out)/self.scope/(self.run_name or self.method)
-    def to_dict(self) -> dict:
-        "Plain types only (stored in checkpoints loaded with `weights_only=True`)."
-        d = asdict(self); d['levels'] = list(d['levels']); d['root'] = str(d['root']); d['out'] = str(d['out'])
-        return d
-
-# %% ../nbs/07_train.ipynb #c011
-def check_out_dir(path) -> Path:
-    "Create `path` if needed and make sure a file can be written there."
-    path = Path(path)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=path, prefix='.write-test-'); os.close(fd); os.unlink(probe)
-    except OSError as e: raise ConfigError(f"Output folder {path} is not writable: {e}") from e
-    return path
-
-def _weights_arg(name, value):
-    if value in ('imagenet', 'none', 'random', 'warmup'): return
-    if not Path(value).is_file(): raise WeightsError(f"{name} weights file not found: {value}")
-
-def _check_numbers(cfg):
-    for name in ('epochs', 'batch_size', 'accum', 'k', 'topk', 'size', 'crop', 'save_every'):
-        if int(getattr(cfg, name)) < 1: raise ConfigError(f"{name} must be a positive integer, not {getattr(cfg, name)!r}")
-    if cfg.accum > cfg.batch_size: raise ConfigError(f"accum ({cfg.accum}) must not exceed batch_size ({cfg.batch_size}): "
-                                                     "each micro-batch needs at least one normal image")
-    if cfg.crop > cfg.size: raise ConfigError(f"crop ({cfg.crop}) must not exceed size ({cfg.size})")
-    if not cfg.lr > 0: raise ConfigError(f"lr must be positive, not {cfg.lr}")
-    if not 0 <= cfg.jitter < 1: raise ConfigError(f"jitter must be in [0, 1), not {cfg.jitter}")
-
-# %% ../nbs/07_train.ipynb #c012
-def check_config(cfg:TrainConfig) -> TrainConfig:
-    "Validate the settings, the dataset and the output folder; return the config with normalised fields."
-    cfg = replace(cfg, root=str(cfg.root), out=str(cfg.out), levels=parse_levels(cfg.levels), category=','.join(cfg.categories))
-    if not cfg.categories: raise ConfigError("category must name at least one category folder")
-    if len(set(cfg.categories)) != len(cfg.categories): raise ConfigError(f"category lists a category twice: {cfg.category}")
-    check_choice('method', cfg.method, TRAINED_METHODS); check_choice('cluster', cfg.cluster, CLUSTER_MODES)
-    check_choice('strategy', cfg.strategy, STRATEGIES); check_choice('balance', cfg.balance, BALANCES)
-    check_choice('resize', cfg.resize, RESIZE_RULES)
-    check_choice('patch_rule', cfg.patch_rule, (None, 'fixed', 'cutpaste'))
-    _check_numbers(cfg)
-    resolve_device(cfg.device)                     # ConfigError for a bad name, or CUDA asked for and absent
-    if cfg.pretrained == 'warmup': raise ConfigError("pretrained must be 'imagenet', 'none' or a weights file, not 'warmup'")
-    _weights_arg('pretrained', cfg.pretrained)
-    if cfg.method == 'cutswap': _weights_arg('saliency', cfg.saliency)
-    for c in cfg.categories: load_dataset(cfg.root, c, 'train', cfg.size, cfg.crop, resize=cfg.resize)     # DatasetError naming what is missing
-    check_out_dir(cfg.run_dir)
-    return cfg
-
-# %% ../nbs/07_train.ipynb #c015
-def saliency_run_config(cfg:TrainConfig) -> TrainConfig:
-    "The offline rule: the CutPaste run (same scope, seed and budget; other settings default) whose checkpoint is CutSwap's saliency model."
-    return TrainConfig(cfg.root, cfg.category, method='cutpaste', epochs=cfg.epochs, batch_size=cfg.batch_size, size=cfg.size,
-                       crop=cfg.crop, seed=cfg.seed, device=cfg.device, pretrained='none', saliency='warmup', out=cfg.out,
-                       run_name='cutpaste', accum=cfg.accum, amp=cfg.amp, compile=cfg.compile, save_every=cfg.save_every,
-                       resize=cfg.resize)
-
-# %% ../nbs/07_train.ipynb #c019
-def ensure_trained(cfg:TrainConfig, # the run wanted
-                   progress:bool=True) -> Path: # its final.pth
-    "The final checkpoint of `cfg`'s run: reused when finished with the same settings, else trained (or resumed)."
-    final = cfg.run_dir/'final.pth'
-    if final.is_file() and not _config_diff(load_checkpoint(final).get('config', {}), cfg.to_dict()): return final
-    return Path(train(cfg, resume=True, progress=progress)['checkpoint'])
-
-def _same_file(a, b) -> bool:
-    try: return os.path.samefile(a, b)
-    except OSError: return False
-
-def load_saliency(cfg:TrainConfig, progress:bool=True) -> tuple: # (model, layer names, dict(source=..., rule=...))
-    "The LayerCAM model of a CutSwap run, its five layer names, and where it came from."
-    rule_ck = saliency_run_config(cfg).run_dir/'final.pth'
-    if cfg.saliency == 'warmup':
-        weights, rule = str(ensure_trained(saliency_run_config(cfg), progress)), 'cutpaste-run'
-    elif cfg.saliency in ('imagenet', 'random'): weights, rule = cfg.saliency, cfg.saliency
-    else: weights, rule = str(cfg.saliency), ('cutpaste-run' if _same_file(cfg.saliency, rule_ck) else 'file')
-    if progress and rule == 'cutpaste-run': print(f"Offline rule: LayerCAM from the CutPaste run {weights}")
-    model, layers = build_saliency_model(weights)
-    source = 'imagenet:VGG16_Weights.IMAGENET1K_V1' if weights == 'imagenet' else weights
-    return model, layers, dict(source=source, rule=rule)
-
-# %% ../nbs/07_train.ipynb #c022
-def load_training_images(cfg:TrainConfig, progress:bool=True) -> tuple: # ((N,3,crop,crop) images on the CPU, images per category)
-    "The normal training images of every category in `cfg`'s scope, stacked."
-    parts = [load_tensors(load_dataset(cfg.root, c, 'train', cfg.size, cfg.crop, resize=cfg.resize), progress=progress)['image'] for c in cfg.categories]
-    return (parts[0] if len(parts) == 1 else torch.cat(parts)), [len(p) for p in parts]
-
-# %% ../nbs/07_train.ipynb #c023
-def training_candidates(cfg:TrainConfig, images:torch.Tensor, counts:list, # from `load_training_images`
-                        sal_model:nn.Module, sal_layers:list, # from `load_saliency`
-                        device=None, progress:bool=True,
-                        rank:int=0, world:int=1, # under torchrun: rank 0 computes (and caches), the others then read the cache
-                       ) -> torch.Tensor: # bool (N, len(levels), H, W) on the CPU
-    "Anchor candidates of the chosen saliency layers, per category, from (or into) `OUT/<category>/cache`."
-    layers = [sal_layers[l] for l in cfg.levels]
-    if world > 1 and rank != 0: dist.barrier()
-    parts, start = [], 0
-    for cat, n in zip(cfg.categories, counts):
-        parts.append(compute_candidates(images[start:start + n], sal_model, layers, k=cfg.k, mode=cfg.cluster, strategy=cfg.strategy,
-                                        topk=cfg.topk, cache_dir=Path(cfg.out)/cat/'cache', device=device, progress=progress,
-                                        seed=cfg.seed))
-        start += n
-    if world > 1 and rank == 0: dist.barrier()
-    return parts[0] if len(parts) == 1 else torch.cat(parts)
-
-# %% ../nbs/07_train.ipynb #c027
+# %% ../nbs/07_train.ipynb #c008
 def class_weights(n_levels:int, balance:str='weight', device=None) -> torch.Tensor|None:
     "Cross-entropy class weights that balance the three classes (None when the batch is already balanced)."
     return torch.tensor([float(n_levels), 1., 1.], device=device) if balance == 'weight' else None
 
-# %% ../nbs/07_train.ipynb #c029
+# %% ../nbs/07_train.ipynb #c010
 def build_batch(images:torch.Tensor, # (B,3,H,W) normal images, normalised, on the training device
                 candidates:torch.Tensor|None, # (B,L,H,W) bool saliency candidates (CutSwap), None for CutPaste
                 method:str='cutswap', # 'cutswap' or 'cutpaste'
@@ -214,22 +61,24 @@ def build_batch(images:torch.Tensor, # (B,3,H,W) normal images, normalised, on t
     y = torch.cat([torch.full((n,), c, dtype=torch.long, device=images.device) for c, n in enumerate((n_pos, B * Ls, B * Ls))])
     return x, y, Ls          # (made on the device: no host-to-device copy, nothing that waits for the device)
 
-# %% ../nbs/07_train.ipynb #c035
+# %% ../nbs/07_train.ipynb #c016
 def class_counts(logits:torch.Tensor, y:torch.Tensor, n_classes:int=3) -> torch.Tensor:
     "(correct_0, total_0, correct_1, total_1, ...) as a float device tensor: additive over batches."
     z = logits.new_zeros(n_classes, dtype=torch.float)
     correct = z.index_add(0, y, (logits.argmax(1) == y).float())
     return torch.stack([correct, z.index_add(0, y, torch.ones_like(y, dtype=torch.float))], 1).flatten()
 
+# %% ../nbs/07_train.ipynb #c017
 def class_recalls(counts:torch.Tensor) -> torch.Tensor:
     "Per-class recall from `class_counts` (a class absent from the batch counts 0)."
     return counts[..., 0::2] / counts[..., 1::2].clamp(min=1)
 
+# %% ../nbs/07_train.ipynb #c018
 def balanced_accuracy(logits:torch.Tensor, y:torch.Tensor, n_classes:int=3) -> torch.Tensor:
     "Mean per-class recall (chance: 1/n_classes), as a device tensor."
     return class_recalls(class_counts(logits, y, n_classes)).mean()
 
-# %% ../nbs/07_train.ipynb #c038
+# %% ../nbs/07_train.ipynb #c021
 def _forward_backward(net, x, y, weights, amp, scale) -> torch.Tensor:
     if amp: x = x.contiguous(memory_format=torch.channels_last)
     with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=amp):
@@ -238,6 +87,7 @@ def _forward_backward(net, x, y, weights, amp, scale) -> torch.Tensor:
     (loss if scale == 1 else loss * scale).backward()
     return loss.detach(), class_counts(logits.detach(), y)
 
+# %% ../nbs/07_train.ipynb #c022
 def train_step(net:nn.Module, opt:torch.optim.Optimizer,
                batches, # micro-batches (x, y, share): a list, or anything with len() and [i] (built on demand)
                weights:torch.Tensor|None=None, # cross-entropy class weights
@@ -257,225 +107,206 @@ def train_step(net:nn.Module, opt:torch.optim.Optimizer,
     opt.step()
     return stats
 
-# %% ../nbs/07_train.ipynb #c043
-def steps_per_epoch(n_images:int, batch_size:int) -> int: return math.ceil(n_images / min(batch_size, n_images))
+# %% ../nbs/07_train.ipynb #c027
+def train(cfg:TrainConfig, # the run's settings
+          resume:bool=False, # continue OUT/<scope>/<method>/last.pth (same settings required)
+          stop_after:int|None=None, # stop after this many steps in all (writing last.pth, as an interruption)
+          progress:bool=True, # fastprogress bars
+         ) -> dict: # checkpoint (Path), history, meta, model (the trained CutSwapNet, eval mode), run_dir
+    "Self-supervised 3-way training of a `CutSwapNet` with CutSwap (or CutPaste) negatives."
+    from fastprogress.fastprogress import master_bar
+    ck = resume_checkpoint(check_paths(cfg), resume)
+    if ck is not None and ck.get('complete'): return finished_result(cfg, ck)
+    run = setup_run(cfg, ck, progress)
+    start_history(run)
+    if ck is not None and progress: print(f"Resuming {cfg.run_dir/'last.pth'} at step {run.step} of {run.total_steps}")
+    epochs = range(run.step // run.steps_per_epoch, cfg.epochs)
+    bar = master_bar(epochs) if progress and run.rank == 0 else None
+    with DeferInterrupt(enabled=run.world == 1) as ctrl_c:
+        stop = lambda: ctrl_c.hit or (stop_after is not None and run.step >= stop_after)
+        for epoch in (bar if bar is not None else epochs):
+            train_epoch(run, epoch, stop, bar)
+            if run.step == (epoch + 1) * run.steps_per_epoch: end_epoch(run, epoch, bar)
+            if ctrl_c.hit or (stop_after is not None and stop_after <= run.step < run.total_steps): return stop_run(run, ctrl_c.hit)
+    return finish_run(run)
 
+# %% ../nbs/07_train.ipynb #c028
+def train_offline(cfg:TrainConfig, **kwargs) -> dict:
+    "The offline protocol: seeded random start, saliency from the CutPaste run of the same scope, seed and budget."
+    return train(replace(cfg, pretrained='none', saliency='warmup'), **kwargs)
+
+# %% ../nbs/07_train.ipynb #c032
+@dataclass(frozen=True)
+class TrainConfig:
+    "Settings of one training run (the defaults and the reasons for them: see the table above); checked when made."
+    root: str                            # dataset root (MVTec AD or VisA layout)
+    category: str                        # category folder, e.g. bottle; 'bottle,pill' trains one encoder on both
+    method: str = 'cutswap'              # cutswap, or cutpaste (the CutPaste 3-way baseline)
+    epochs: int = 256                    # epochs of ceil(N / batch_size) steps
+    batch_size: int = 64                 # normal images per optimiser step, over all processes (each brings 2*L_s negatives: 11x images at L_s=5)
+    accum: int = 1                       # micro-batches per step (gradient accumulation, to fit memory)
+    lr: float = 0.03                     # initial SGD learning rate (cosine schedule)
+    momentum: float = field(default=0.9, metadata=dict(cli=False))         # SGD momentum
+    weight_decay: float = field(default=3e-5, metadata=dict(cli=False))    # SGD weight decay
+    size: int = 256                      # resize to size x size ...
+    crop: int = 224                      # ... then centre-crop (the model input)
+    resize: str = 'squash'               # squash to size x size, or shorter: resize the shorter side (keeps the aspect ratio)
+    levels: tuple = (0, 1, 2, 3, 4)      # saliency layers used (0 = shallowest), e.g. 2,4
+    k: int = 4                           # k-means clusters per saliency map
+    cluster: str = 'max'                 # cluster that gives the anchors: max, min or random
+    strategy: str = 'kmeans'             # kmeans, or topk most salient pixels
+    topk: int = 300                      # pixels kept by --strategy topk
+    patch_rule: str|None = None          # patch sizes: fixed or cutpaste (default: fixed for cutswap, cutpaste for cutpaste)
+    pretrained: str = 'imagenet'         # encoder start: imagenet, none (seeded random: offline protocol) or a .pth file
+    saliency: str|None = None            # LayerCAM model: imagenet, warmup (the offline rule: the CutPaste run of the same budget), random or a .pth (default: imagenet, or warmup with --pretrained none)
+    balance: str = 'weight'              # weight (class-weighted loss) or replicate (L_s positives per image)
+    jitter: float = 0.1                  # colour-jitter strength of the positives
+    seed: int = 0                        # seeds initialisation, batch order and augmentation
+    device: str|None = None              # cuda or cpu (default: cuda when available; cuda:LOCAL_RANK under torchrun)
+    amp: bool = True                     # bf16 autocast and channels_last on CUDA (--no-amp: off)
+    compile: bool = False                # torch.compile the network (CUDA; off by default: see the Speed section)
+    save_every: int = 16                 # epochs between resumable checkpoints (last.pth)
+    out: str = 'runs'                    # runs go to OUT/<category or cat1+cat2>/<method>/
+    run_name: str|None = field(default=None, metadata=dict(cli=False))    # sub-folder name (default: the method)
+    def __post_init__(self): _resolve_settings(self); _check_choices(self); _check_numbers(self)
+
+# %% ../nbs/07_train.ipynb #c034
+def _resolve_settings(cfg:TrainConfig):
+    "Bring the settings that come in several forms to one (frozen: set with `object.__setattr__`)."
+    cats = [check_category(c.strip()) for c in str(cfg.category).split(',') if c.strip()]
+    if not cats: raise ConfigError("category must name at least one category folder")
+    if len(set(cats)) != len(cats): raise ConfigError(f"category lists a category twice: {cfg.category}")
+    saliency = cfg.saliency or ('warmup' if cfg.pretrained in ('none', 'random') else 'imagenet')
+    for k, v in dict(category=','.join(cats), root=str(cfg.root), out=str(cfg.out), levels=parse_levels(cfg.levels),
+                     device=resolve_device(cfg.device), saliency=saliency).items(): object.__setattr__(cfg, k, v)
+
+# %% ../nbs/07_train.ipynb #c035
+def _check_choices(cfg:TrainConfig):
+    "Every setting with a fixed set of values."
+    check_choice('method', cfg.method, TRAINED_METHODS); check_choice('cluster', cfg.cluster, CLUSTER_MODES)
+    check_choice('strategy', cfg.strategy, STRATEGIES); check_choice('balance', cfg.balance, BALANCES)
+    check_choice('resize', cfg.resize, RESIZE_RULES); check_choice('patch_rule', cfg.patch_rule, (None, 'fixed', 'cutpaste'))
+    if cfg.pretrained == 'warmup': raise ConfigError("pretrained must be 'imagenet', 'none' or a weights file, not 'warmup'")
+
+# %% ../nbs/07_train.ipynb #c036
+def _check_numbers(cfg:TrainConfig):
+    "Counts positive, accum at most batch_size, crop at most size, lr positive, jitter in [0, 1)."
+    for name in ('epochs', 'batch_size', 'accum', 'k', 'topk', 'size', 'crop', 'save_every'):
+        if int(getattr(cfg, name)) < 1: raise ConfigError(f"{name} must be a positive integer, not {getattr(cfg, name)!r}")
+    if cfg.accum > cfg.batch_size: raise ConfigError(f"accum ({cfg.accum}) must not exceed batch_size ({cfg.batch_size}): "
+                                                     "each micro-batch needs at least one normal image")
+    if cfg.crop > cfg.size: raise ConfigError(f"crop ({cfg.crop}) must not exceed size ({cfg.size})")
+    if not cfg.lr > 0: raise ConfigError(f"lr must be positive, not {cfg.lr}")
+    if not 0 <= cfg.jitter < 1: raise ConfigError(f"jitter must be in [0, 1), not {cfg.jitter}")
+
+# %% ../nbs/07_train.ipynb #c038
+@patch(as_prop=True)
+def categories(self:TrainConfig) -> tuple: return tuple(self.category.split(','))
+
+# %% ../nbs/07_train.ipynb #c039
+@patch(as_prop=True)
+def scope(self:TrainConfig) -> str: return '+'.join(self.categories)    # the run folder of several categories: 'bottle+pill'
+
+# %% ../nbs/07_train.ipynb #c040
+@patch(as_prop=True)
+def run_dir(self:TrainConfig) -> Path: return Path(self.out)/self.scope/(self.run_name or self.method)
+
+# %% ../nbs/07_train.ipynb #c041
+@patch
+def to_dict(self:TrainConfig) -> dict:
+    "Plain types only (stored in checkpoints loaded with `weights_only=True`)."
+    return asdict(self) | dict(levels=list(self.levels), device=str(self.device))
+
+# %% ../nbs/07_train.ipynb #c045
+def _weights_arg(name, value):
+    if value in ('imagenet', 'none', 'random', 'warmup'): return
+    if not Path(value).is_file(): raise WeightsError(f"{name} weights file not found: {value}")
+
+# %% ../nbs/07_train.ipynb #c046
+def check_paths(cfg:TrainConfig) -> TrainConfig:
+    "The files and folders `cfg` names: weights files, every category's training images, a writable run folder; returns `cfg`."
+    _weights_arg('pretrained', cfg.pretrained)
+    if cfg.method == 'cutswap': _weights_arg('saliency', cfg.saliency)
+    for c in cfg.categories: load_dataset(cfg.root, c, 'train', cfg.size, cfg.crop, resize=cfg.resize)     # DatasetError naming what is missing
+    check_out_dir(cfg.run_dir)
+    return cfg
+
+# %% ../nbs/07_train.ipynb #c050
+def saliency_run_config(cfg:TrainConfig) -> TrainConfig:
+    "The offline rule: the CutPaste run (same scope, seed and budget; other settings default) whose checkpoint is CutSwap's saliency model."
+    return TrainConfig(cfg.root, cfg.category, method='cutpaste', epochs=cfg.epochs, batch_size=cfg.batch_size, size=cfg.size,
+                       crop=cfg.crop, seed=cfg.seed, device=cfg.device, pretrained='none', saliency='warmup', out=cfg.out,
+                       run_name='cutpaste', accum=cfg.accum, amp=cfg.amp, compile=cfg.compile, save_every=cfg.save_every,
+                       resize=cfg.resize)
+
+# %% ../nbs/07_train.ipynb #c054
+def ensure_trained(cfg:TrainConfig, # the run wanted
+                   progress:bool=True) -> Path: # its final.pth
+    "The final checkpoint of `cfg`'s run: reused when finished with the same settings, else trained (or resumed)."
+    final = cfg.run_dir/'final.pth'
+    if final.is_file() and not config_diff(load_checkpoint(final).get('config', {}), cfg.to_dict(), config_defaults(TrainConfig)): return final
+    return Path(train(cfg, resume=True, progress=progress)['checkpoint'])
+
+# %% ../nbs/07_train.ipynb #c055
+def _same_file(a, b) -> bool:
+    try: return os.path.samefile(a, b)
+    except OSError: return False
+
+# %% ../nbs/07_train.ipynb #c056
+def load_saliency(cfg:TrainConfig, progress:bool=True) -> tuple: # (model, layer names, dict(source=..., rule=...))
+    "The LayerCAM model of a CutSwap run, its five layer names, and where it came from."
+    rule_ck = saliency_run_config(cfg).run_dir/'final.pth'
+    if cfg.saliency == 'warmup':
+        weights, rule = str(ensure_trained(saliency_run_config(cfg), progress)), 'cutpaste-run'
+    elif cfg.saliency in ('imagenet', 'random'): weights, rule = cfg.saliency, cfg.saliency
+    else: weights, rule = str(cfg.saliency), ('cutpaste-run' if _same_file(cfg.saliency, rule_ck) else 'file')
+    if progress and rule == 'cutpaste-run': print(f"Offline rule: LayerCAM from the CutPaste run {weights}")
+    model, layers = build_saliency_model(weights)
+    source = 'imagenet:VGG16_Weights.IMAGENET1K_V1' if weights == 'imagenet' else weights
+    return model, layers, dict(source=source, rule=rule)
+
+# %% ../nbs/07_train.ipynb #c059
+def load_training_images(cfg:TrainConfig, progress:bool=True) -> tuple: # ((N,3,crop,crop) images on the CPU, images per category)
+    "The normal training images of every category in `cfg`'s scope, stacked."
+    parts = [load_tensors(load_dataset(cfg.root, c, 'train', cfg.size, cfg.crop, resize=cfg.resize), progress=progress)['image'] for c in cfg.categories]
+    return (parts[0] if len(parts) == 1 else torch.cat(parts)), [len(p) for p in parts]
+
+# %% ../nbs/07_train.ipynb #c060
+def training_candidates(cfg:TrainConfig, images:torch.Tensor, counts:list, # from `load_training_images`
+                        sal_model:nn.Module, sal_layers:list, # from `load_saliency`
+                        device=None, progress:bool=True,
+                        rank:int=0, world:int=1, # under torchrun: rank 0 computes (and caches), the others then read the cache
+                       ) -> torch.Tensor: # bool (N, len(levels), H, W) on the CPU
+    "Anchor candidates of the chosen saliency layers, per category, from (or into) `OUT/<category>/cache`."
+    layers = [sal_layers[l] for l in cfg.levels]
+    if world > 1 and rank != 0: dist.barrier()
+    parts, start = [], 0
+    for cat, n in zip(cfg.categories, counts):
+        parts.append(compute_candidates(images[start:start + n], sal_model, layers, k=cfg.k, mode=cfg.cluster, strategy=cfg.strategy,
+                                        topk=cfg.topk, cache_dir=Path(cfg.out)/cat/'cache', device=device, progress=progress,
+                                        seed=cfg.seed))
+        start += n
+    if world > 1 and rank == 0: dist.barrier()
+    return parts[0] if len(parts) == 1 else torch.cat(parts)
+
+# %% ../nbs/07_train.ipynb #c064
 def epoch_order(n_images:int, # training images
                 batch_size:int, # normal images per step (capped at n_images)
                 seed:int, epoch:int) -> torch.Tensor: # (steps, batch) indices
     "The batches of one epoch: seeded permutations of the training set, concatenated and cut into steps."
-    b = min(batch_size, n_images); steps = steps_per_epoch(n_images, b)
+    b = min(batch_size, n_images); steps = epoch_steps(n_images, b)
     g = torch.Generator().manual_seed(1_000_003 * seed + epoch)
     reps = math.ceil(steps * b / n_images)
     return torch.cat([torch.randperm(n_images, generator=g) for _ in range(reps)])[:steps * b].view(steps, b)
 
-# %% ../nbs/07_train.ipynb #c046
+# %% ../nbs/07_train.ipynb #c067
 def make_optimizer(net:nn.Module, cfg:TrainConfig, total_steps:int) -> tuple: # (SGD, CosineAnnealingLR)
     "The optimiser and learning-rate schedule of a run."
     cuda = next(net.parameters()).is_cuda                     # fused: one kernel for all parameters (CUDA); the CPU keeps its loop
     opt = torch.optim.SGD(net.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, fused=True if cuda else None)
     return opt, torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total_steps)
 
-# %% ../nbs/07_train.ipynb #c049
-def get_rng_states(aug_gen:torch.Generator, device:torch.device) -> dict:
-    "Every random state of a run, as tensors and plain types."
-    np_state = np.random.get_state()
-    st = dict(torch=torch.get_rng_state(), aug=aug_gen.get_state(), aug_device=aug_gen.device.type, python=random.getstate(),
-              numpy=dict(name=np_state[0], keys=torch.from_numpy(np_state[1].astype(np.int64)), pos=int(np_state[2]),
-                         has_gauss=int(np_state[3]), cached_gaussian=float(np_state[4])))
-    if device.type == 'cuda': st['cuda'] = torch.cuda.get_rng_state(device)
-    return st
-
-def set_rng_states(st:dict, aug_gen:torch.Generator, device:torch.device):
-    "Restore what `get_rng_states` saved."
-    torch.set_rng_state(st['torch'])
-    if st.get('aug_device', aug_gen.device.type) == aug_gen.device.type: aug_gen.set_state(st['aug'])
-    else: print(f"Note: the augmentation random state was saved on {st['aug_device']} and is not restored on {aug_gen.device.type}")
-    v, internal, gauss = st['python']; random.setstate((v, tuple(internal), gauss))
-    n = st['numpy']; np.random.set_state((n['name'], n['keys'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['cached_gaussian']))
-    if device.type == 'cuda' and 'cuda' in st: torch.cuda.set_rng_state(st['cuda'], device)
-
-# %% ../nbs/07_train.ipynb #c050
-def load_checkpoint(path) -> dict:
-    "A training checkpoint (last.pth or final.pth, of this or an earlier version), read with `weights_only=True`."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"Checkpoint not found: {path}")
-    try: return torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e: raise ConfigError(f"Cannot read checkpoint {path}: {e}") from e
-
-# %% ../nbs/07_train.ipynb #c053
-_ALONE = ContextVar('cutswap_train_alone', default=False)
-
-@contextmanager
-def single_process():
-    "Within this block `train` runs in this process alone, whatever torchrun's environment says (the benchmark gives whole jobs to ranks)."
-    token = _ALONE.set(True)
-    try: yield
-    finally: _ALONE.reset(token)
-
-def dist_info() -> tuple: # (rank, local_rank, world_size)
-    "This process's place under torchrun (from its environment, or the initialised process group); (0, 0, 1) alone."
-    if _ALONE.get(): return 0, 0, 1
-    if dist.is_available() and dist.is_initialized(): return dist.get_rank(), int(os.environ.get('LOCAL_RANK', 0)), dist.get_world_size()
-    e = os.environ
-    return int(e.get('RANK', 0)), int(e.get('LOCAL_RANK', 0)), int(e.get('WORLD_SIZE', 1))
-
-def run_device(cfg:TrainConfig) -> torch.device:
-    "The training device: `cfg.device` (CUDA when available by default); under torchrun, CUDA means cuda:LOCAL_RANK."
-    dev = resolve_device(cfg.device)
-    _, local, world = dist_info()
-    return torch.device('cuda', local) if dev.type == 'cuda' and world > 1 and dev.index is None else dev
-
-def init_distributed(device:torch.device) -> tuple: # (rank, world_size)
-    "Join torchrun's process group (nccl on CUDA, gloo on CPU) if there is one and it is not joined yet."
-    rank, _, world = dist_info()
-    if world > 1 and not dist.is_initialized():
-        if device.type == 'cuda': torch.cuda.set_device(device)
-        dist.init_process_group('nccl' if device.type == 'cuda' else 'gloo')
-    return rank, world
-
-# %% ../nbs/07_train.ipynb #c056
-def step_chunks(idx:torch.Tensor, # the step's image indices
-                n_chunks:int) -> tuple: # `n_chunks` index tensors, sizes differing by at most one
-    "The chunks of one step: `world × accum` groups of the step's normal images."
-    return torch.tensor_split(idx, n_chunks)
-
-def chunk_generator(seed:int, step:int, chunk:int, device) -> torch.Generator:
-    "The augmentation generator of one chunk of one step: the same in whichever process builds it."
-    s = np.random.SeedSequence([seed % 2**32, step, chunk]).generate_state(1, np.uint64)[0]
-    return torch.Generator(device=device).manual_seed(int(s) >> 1)
-
-# %% ../nbs/07_train.ipynb #c059
-HISTORY_COLUMNS = ('epoch', 'step', 'loss', 'acc', 'acc_normal', 'acc_cutswap', 'acc_scar', 'lr', 'seconds')
-STEP_KEYS = HISTORY_COLUMNS[2:]                # per-step lists of a run's `history` dict
-
-def empty_history() -> dict:
-    "A run's history before its first step: per-step lists, and per-epoch means `epoch_loss`, `epoch_acc`."
-    return {k: [] for k in STEP_KEYS + ('epoch_loss', 'epoch_acc')}
-
-def history_rows(history:dict, # a run's history (of this version, or the older one without per-class recalls)
-                 steps_per_epoch:int|None=None, # default: steps / completed epochs
-                ) -> list: # one dict per step, keys `HISTORY_COLUMNS` (None where the history lacks a value)
-    "The rows of `history.csv` for a history dict."
-    n = len(history['loss']); ne = len(history.get('epoch_loss', []))
-    spe = steps_per_epoch or (n // ne if ne else n) or 1
-    cols = {k: history[k] if len(history.get(k) or []) == n else [None] * n for k in STEP_KEYS}
-    return [dict(epoch=i // spe + 1, step=i + 1, **{k: cols[k][i] for k in STEP_KEYS}) for i in range(n)]
-
-# %% ../nbs/07_train.ipynb #c060
-def csv_text(rows:list, header:bool=False) -> str:
-    "Rows (dicts keyed by `HISTORY_COLUMNS`) as CSV text, optionally with the header line."
-    f = io.StringIO()
-    w = csv.DictWriter(f, HISTORY_COLUMNS, lineterminator='\n')
-    if header: w.writeheader()
-    w.writerows({k: ('' if r.get(k) is None else r[k]) for k in HISTORY_COLUMNS} for r in rows)
-    return f.getvalue()
-
-def write_history_csv(history:dict, # `train(...)['history']`, or the `history` of any checkpoint, old or new
-                      path, # the CSV file (written atomically)
-                      steps_per_epoch:int|None=None, # default: steps / completed epochs
-                     ) -> Path:
-    "Write a run's whole history as `history.csv` (columns `HISTORY_COLUMNS`; empty where an old history has no value)."
-    return write_text_atomic(csv_text(history_rows(history, steps_per_epoch), header=True), path)
-
-# %% ../nbs/07_train.ipynb #c064
-def plot_history(history:dict, # `train(...)['history']`
-                 title:str|None=None):
-    "Loss and 3-way (balanced) accuracy per step, with per-epoch means and per-class recalls; returns the figure."
-    import matplotlib.pyplot as plt
-    fig, axs = plt.subplots(1, 2, figsize=(9, 3))
-    n = len(history['loss']); ne = len(history['epoch_loss']); steps = range(1, n + 1)
-    ep_x = [(e + 1) * max(1, n // ne) for e in range(ne)] if ne else []
-    for ax, key, ekey, name in [(axs[0], 'loss', 'epoch_loss', 'loss (weighted CE)'), (axs[1], 'acc', 'epoch_acc', '3-way accuracy')]:
-        ax.plot(steps, history[key], color='tab:blue', alpha=0.35, lw=1, label='step')
-        if ne: ax.plot(ep_x, history[ekey], 'o-', color='tab:blue', ms=3, label='epoch mean')
-        ax.set_xlabel('step'); ax.set_title(name, fontsize=10); ax.grid(alpha=0.3)
-    for k, c in (('acc_normal', 'tab:green'), ('acc_cutswap', 'tab:orange'), ('acc_scar', 'tab:red')):
-        v = history.get(k) or []
-        if len(v) == n and None not in v: axs[1].plot(steps, v, color=c, alpha=0.5, lw=0.8, label=k.replace('acc_', 'recall '))
-    axs[1].axhline(1 / 3, color='gray', ls='--', lw=1, label='chance'); axs[1].set_ylim(0, 1.02); axs[1].legend(fontsize=7)
-    if title: fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
-
-# %% ../nbs/07_train.ipynb #c066
-def tb_writer(log_dir):
-    "A TensorBoard `SummaryWriter` for `log_dir`, or None when the `tensorboard` package is not installed."
-    try: from torch.utils.tensorboard import SummaryWriter
-    except ImportError: return None
-    return SummaryWriter(str(log_dir))
-
-def log_tensorboard(writer, rows:list):
-    "Add the scalars of `rows` (history rows) to `writer` (a no-op for None)."
-    if writer is None: return
-    for r in rows:
-        for k in STEP_KEYS[:-1]:
-            if r[k] is not None: writer.add_scalar(f'train/{k}', r[k], r['step'])
-    writer.flush()
-
-# %% ../nbs/07_train.ipynb #c069
-def protocol_name(cfg:TrainConfig) -> str:
-    "'paper', 'offline' or 'custom' (see above)."
-    if cfg.pretrained in ('none', 'random'): return 'offline'
-    if cfg.pretrained == 'imagenet' and (cfg.method == 'cutpaste' or cfg.saliency == 'imagenet'): return 'paper'
-    return 'custom'
-
-def run_metadata(cfg:TrainConfig, device:torch.device,
-                 saliency:dict|None, # `load_saliency`'s source and rule (None for CutPaste)
-                 counts:list, # training images per category
-                 world:int=1) -> dict:
-    "What a reader of a checkpoint needs to know about how it was made."
-    n, Ls = sum(counts), len(cfg.levels); B = min(cfg.batch_size, n)
-    per_image = 3 * Ls if cfg.balance == 'replicate' else 1 + 2 * Ls
-    return dict(protocol=protocol_name(cfg), method=cfg.method, pretrained=str(cfg.pretrained),
-                saliency=saliency['source'] if saliency else None, saliency_rule=saliency['rule'] if saliency else None,
-                seed=cfg.seed, device=device_name(device), amp_bf16=bool(cfg.amp and device.type == 'cuda'),
-                **{k: str(v) for k, v in versions().items()},
-                categories=dict(zip(cfg.categories, counts)), n_train=n, batch=B, images_per_step=B * per_image,
-                accum=cfg.accum, world_size=world, steps_per_epoch=steps_per_epoch(n, cfg.batch_size), balance=cfg.balance,
-                started=time.strftime('%Y-%m-%d %H:%M:%S'))
-
-# %% ../nbs/07_train.ipynb #c072
-@dataclass
-class Run:
-    "The state of a training run: made by `setup_run`, advanced by `train_epoch`, written by `save_checkpoint`."
-    cfg: TrainConfig
-    device: torch.device
-    model: nn.Module                     # the CutSwapNet being trained
-    opt: torch.optim.Optimizer
-    sched: object                        # the cosine schedule
-    images: torch.Tensor                 # (N,3,H,W) normal training images, on the device
-    candidates: torch.Tensor|None        # (N,L,H,W) bool anchor candidates (CutSwap), on the device
-    aug_gen: torch.Generator             # the augmentation generator (used when a step is one chunk)
-    meta: dict
-    history: dict = field(default_factory=empty_history)
-    step: int = 0                        # optimiser steps done
-    rank: int = 0                        # this process, of `world` (torchrun)
-    world: int = 1
-    net: nn.Module|None = None           # what a step calls: `model`, or its DistributedDataParallel wrapper
-    train_s0: float = 0.                 # training seconds before this process started
-    t0: float = field(default_factory=time.perf_counter)
-    tb: object = None                    # TensorBoard writer (rank 0, when installed)
-    prefetch: bool = True                # build the next step's batch while this one trains (see *Speed*)
-    pending: tuple|None = None           # (step, MicroBatches, augmentation state before it was built): the prefetched step
-    side: object = None                  # the CUDA stream batches are built on (None on the CPU)
-    _orders: dict = field(default_factory=dict)   # epoch -> its batch order on the device
-
-    def __post_init__(self):
-        if self.net is None: self.net = self.model
-    @property
-    def spe(self) -> int: return steps_per_epoch(len(self.images), self.cfg.batch_size)
-    @property
-    def total(self) -> int: return self.cfg.epochs * self.spe
-    @property
-    def amp(self) -> bool: return bool(self.cfg.amp and self.device.type == 'cuda')
-    @property
-    def weights(self):
-        if getattr(self, '_w', None) is None: self._w = class_weights(len(self.cfg.levels), self.cfg.balance, self.device)
-        return self._w                   # made once: no host-to-device copy per step
-    def seconds(self) -> float: return self.train_s0 + time.perf_counter() - self.t0
-
-# %% ../nbs/07_train.ipynb #c074
+# %% ../nbs/07_train.ipynb #c070
 class MicroBatches:
     "The micro-batches `(x, y, share)` of one step that this process runs, built on demand."
     def __init__(self, run:Run, idx:torch.Tensor, step:int):
@@ -486,16 +317,26 @@ class MicroBatches:
     def __len__(self): return len(self.mine)
     def build_ahead(self, j:int=0): self.built[j] = self._build(j)
     def __getitem__(self, j): return self.built.pop(j) if j in self.built else self._build(j)
-    def _build(self, j):
-        run, cfg, c = self.run, self.run.cfg, self.mine[j]
-        ix = self.chunks[c]
-        gen = run.aug_gen if len(self.chunks) == 1 else chunk_generator(cfg.seed, self.step, c, run.device)
-        with torch.no_grad():
-            x, y, _ = build_batch(run.images[ix], None if run.candidates is None else run.candidates[ix], cfg.method,
-                                  None if cfg.method == 'cutswap' else cfg.levels, cfg.balance, cfg.jitter, cfg.patch_rule, gen)
-        return x, y, len(ix) / self.n
 
-# %% ../nbs/07_train.ipynb #7b99a20c
+# %% ../nbs/07_train.ipynb #c071
+@patch
+def _build(self:MicroBatches, j:int) -> tuple: # (x, y, share of the step's normal images)
+    "Build micro-batch `j`: its chunk's images through `build_batch`, with the chunk's generator."
+    run, cfg, c = self.run, self.run.cfg, self.mine[j]
+    ix = self.chunks[c]
+    gen = run.aug_gen if len(self.chunks) == 1 else chunk_generator(cfg.seed, self.step, c, run.device)
+    with torch.no_grad():
+        x, y, _ = build_batch(run.images[ix], None if run.candidates is None else run.candidates[ix], cfg.method,
+                              None if cfg.method == 'cutswap' else cfg.levels, cfg.balance, cfg.jitter, cfg.patch_rule, gen)
+    return x, y, len(ix) / self.n
+
+# %% ../nbs/07_train.ipynb #c073
+@patch(as_prop=True)
+def weights(self:Run) -> torch.Tensor|None:
+    if getattr(self, '_w', None) is None: self._w = class_weights(len(self.cfg.levels), self.cfg.balance, self.device)
+    return self._w
+
+# %% ../nbs/07_train.ipynb #c075
 def _epoch_idx(run:Run, epoch:int) -> torch.Tensor:
     "The batch order of `epoch` on the device, copied once per epoch (pinned and asynchronous on CUDA)."
     if epoch not in run._orders:
@@ -504,19 +345,22 @@ def _epoch_idx(run:Run, epoch:int) -> torch.Tensor:
         run._orders = {epoch: (o, o.to(run.device, non_blocking=True))}   # the pinned source lives as long as its copy
     return run._orders[epoch][1]
 
+# %% ../nbs/07_train.ipynb #c076
 def _build_step(run:Run, step:int) -> MicroBatches:
     "The micro-batches of `step` with the first one built (on the side stream on CUDA)."
-    epoch, i = divmod(step, run.spe)
+    epoch, i = divmod(step, run.steps_per_epoch)
     with (torch.cuda.stream(run.side) if run.side is not None else nullcontext()):
         mb = MicroBatches(run, _epoch_idx(run, epoch)[i], step)
         mb.build_ahead(0)
     return mb
 
+# %% ../nbs/07_train.ipynb #c077
 def prefetch_step(run:Run, step:int):
     "Build `step`'s first micro-batch now; keep the augmentation state from before it (what a checkpoint stores)."
     state = run.aug_gen.get_state()
     run.pending = (step, _build_step(run, step), state)
 
+# %% ../nbs/07_train.ipynb #c078
 def take_step(run:Run, step:int) -> MicroBatches:
     "The micro-batches of `step`: the prefetched ones, else built now; on CUDA the training stream waits for them."
     if run.pending is not None and run.pending[0] != step: run.aug_gen.set_state(run.pending[2])   # not this step: undo its draws
@@ -527,26 +371,8 @@ def take_step(run:Run, step:int) -> MicroBatches:
         for t in mb.built.get(0, ())[:2]: t.record_stream(main)          # made on the side stream, freed after use on this one
     return mb
 
-# %% ../nbs/07_train.ipynb #c076
-def restore_run(run:Run, ck:dict):
-    "Put a last.pth's model, optimiser, schedule, random states, step and history back into `run`."
-    impl = [{k: g.get(k) for k in ('fused', 'foreach')} for g in run.opt.param_groups]   # this device's SGD kernels, not the saver's
-    run.model.load_state_dict(ck['model']); run.opt.load_state_dict(ck['optimizer']); run.sched.load_state_dict(ck['scheduler'])
-    for g, kw in zip(run.opt.param_groups, impl): g.update(kw)
-    set_rng_states(ck['rng'], run.aug_gen, run.device)
-    run.step, run.history = ck['step'], ck['history']
-    for k in empty_history(): run.history.setdefault(k, [None] * len(run.history['loss']))   # a history of an earlier version
-    m = ck['meta']
-    run.meta.update(resumed=m.get('resumed', []) + [dict(step=run.step, at=time.strftime('%Y-%m-%d %H:%M:%S'))],
-                    started=m.get('started', run.meta['started']))
-    run.train_s0 = m.get('train_s', 0.)
-
-def _wrap_ddp(run:Run):
-    if run.world > 1:
-        run.net = nn.parallel.DistributedDataParallel(run.model, device_ids=[run.device.index] if run.device.type == 'cuda' else None)
-
-# %% ../nbs/07_train.ipynb #c077
-def setup_run(cfg:TrainConfig, # checked settings (`check_config`)
+# %% ../nbs/07_train.ipynb #c081
+def setup_run(cfg:TrainConfig, # the run's settings (paths checked: `check_paths`)
               ck:dict|None=None, # a last.pth to resume from
               progress:bool=True) -> Run:
     "Set-up: network, saliency candidates, images on the device, optimiser and schedule (restored from `ck`)."
@@ -555,25 +381,18 @@ def setup_run(cfg:TrainConfig, # checked settings (`check_config`)
     net = build_cutswap_net('random' if (ck is not None or cfg.pretrained in ('none', 'random')) else cfg.pretrained, cfg.seed)
     sal = load_saliency(cfg, progress) if cfg.method == 'cutswap' else None
     images, counts = load_training_images(cfg, progress and rank == 0)
-    if world * cfg.accum > min(cfg.batch_size, len(images)):
-        raise ConfigError(f"{world} processes x accum {cfg.accum} micro-batches exceed the {min(cfg.batch_size, len(images))} "
-                          "normal images of a step: lower --accum or the number of processes")
+    check_chunks(cfg, world, len(images))
     cands = None if sal is None else training_candidates(cfg, images, counts, sal[0], sal[1], device, progress and rank == 0,
                                                          rank, world).to(device)
-    model = net.to(device).train()
-    if cfg.amp and device.type == 'cuda': model = model.to(memory_format=torch.channels_last)
-    if device.type == 'cuda': torch.backends.cudnn.benchmark = True       # fixed shapes: let cuDNN pick its fastest convolutions
-    opt, sched = make_optimizer(model, cfg, cfg.epochs * steps_per_epoch(len(images), cfg.batch_size))
+    model = place_model(net, cfg.amp, device)
+    opt, sched = make_optimizer(model, cfg, cfg.epochs * epoch_steps(len(images), cfg.batch_size))
     run = Run(cfg, device, model, opt, sched, images.to(device), cands, torch.Generator(device=device).manual_seed(cfg.seed),
               run_metadata(cfg, device, sal and sal[2], counts, world), rank=rank, world=world)
     if ck is not None: restore_run(run, ck)
-    _wrap_ddp(run)
-    if device.type == 'cuda':                      # the stream batches are built on, after the uploads above
-        run.side = torch.cuda.Stream(device); run.side.wait_stream(torch.cuda.current_stream(device))
-    if cfg.compile: run.net = torch.compile(run.net)
+    wrap_run(run)
     return run
 
-# %% ../nbs/07_train.ipynb #c079
+# %% ../nbs/07_train.ipynb #c083
 def record_steps(run:Run, stats:list, lrs:list, secs:list) -> list: # the new history rows
     "Add the steps just run to `run.history`: one device-to-host copy per epoch, statistics summed over processes."
     if not stats: return []
@@ -581,14 +400,14 @@ def record_steps(run:Run, stats:list, lrs:list, secs:list) -> list: # the new hi
     if run.world > 1: dist.all_reduce(st)
     st = st.double().cpu(); rec = class_recalls(st[:, 1:])
     first = run.step - len(stats)
-    rows = [dict(epoch=(first + i) // run.spe + 1, step=first + i + 1, loss=float(st[i, 0]), acc=float(rec[i].mean()),
+    rows = [dict(epoch=(first + i) // run.steps_per_epoch + 1, step=first + i + 1, loss=float(st[i, 0]), acc=float(rec[i].mean()),
                  acc_normal=float(rec[i, 0]), acc_cutswap=float(rec[i, 1]), acc_scar=float(rec[i, 2]), lr=lrs[i], seconds=secs[i])
             for i in range(len(stats))]
     for r in rows:
         for k in STEP_KEYS: run.history[k].append(r[k])
     return rows
 
-# %% ../nbs/07_train.ipynb #c080
+# %% ../nbs/07_train.ipynb #c084
 def train_epoch(run:Run, epoch:int, # 0-based
                 stop=lambda: False, # asked after each step: True ends the epoch early
                 bar=None, # fastprogress master bar (progress shown when given)
@@ -596,196 +415,28 @@ def train_epoch(run:Run, epoch:int, # 0-based
     "One epoch (or what is left of it after a resume): the steps, then the history rows, appended to `history.csv`."
     from fastprogress.fastprogress import progress_bar
     stats, lrs, secs = [], [], []
-    steps = range(run.step - epoch * run.spe, run.spe)
+    steps = range(run.step - epoch * run.steps_per_epoch, run.steps_per_epoch)
     for i in (progress_bar(steps, parent=bar) if bar is not None else steps):
         batches = take_step(run, run.step)
         lrs.append(run.opt.param_groups[0]['lr'])      # the rate this step uses
         stats.append(train_step(run.net, run.opt, batches, run.weights, run.amp, run.world))   # queued: nothing read back
         run.sched.step(); run.step += 1; secs.append(run.seconds())
         if stop(): break
-        if run.prefetch and run.step < run.total: prefetch_step(run, run.step)   # the next batch, while this step runs
+        if run.prefetch and run.step < run.total_steps: prefetch_step(run, run.step)   # the next batch, while this step runs
     rows = record_steps(run, stats, lrs, secs)
     if run.rank == 0 and rows:
         append_text_durable(run.cfg.run_dir/'history.csv', csv_text(rows)); log_tensorboard(run.tb, rows)
     return rows
 
-# %% ../nbs/07_train.ipynb #c082
-def save_checkpoint(run:Run, name:str='last.pth', complete:bool=False) -> Path:
-    "Write `name` (last.pth: resumable state; final.pth: weights, config, meta, history) and run.json; process 0 only."
-    path = run.cfg.run_dir/name
-    if run.rank != 0: return path
-    run.meta['train_s'] = run.seconds()
-    state = dict(model={k: v.detach().cpu().contiguous() for k, v in run.model.state_dict().items()}, config=run.cfg.to_dict(),
-                 meta=run.meta, epoch=run.step // run.spe, step=run.step, history=run.history, complete=complete)
-    if not complete:
-        rng = get_rng_states(run.aug_gen, run.device)
-        if run.pending is not None: rng['aug'] = run.pending[2]     # before the prefetched batch: a resumed run builds it again
-        state.update(optimizer=run.opt.state_dict(), scheduler=run.sched.state_dict(), rng=rng)
-    save_atomic(state, path)
-    h = run.history
-    write_json_atomic(dict(checkpoint=str(path), config=run.cfg.to_dict(), meta=run.meta, epoch=run.step // run.spe, step=run.step,
-                           total_steps=run.total, complete=complete, final_loss=(h['epoch_loss'] or [None])[-1],
-                           final_acc=(h['epoch_acc'] or [None])[-1]), run.cfg.run_dir/'run.json')
-    return path
-
-# %% ../nbs/07_train.ipynb #c083
-def run_result(run_dir, path, history, meta, model) -> dict:
-    "What `train` returns."
-    return dict(checkpoint=Path(path), history=history, meta=meta, model=model.eval(), run_dir=Path(run_dir))
-
-def finish_run(run:Run) -> dict:
-    "The end of a run: final.pth, last.pth deleted, history.png; the trained model in eval mode."
-    run.meta['finished'] = time.strftime('%Y-%m-%d %H:%M:%S')
-    path = save_checkpoint(run, 'final.pth', complete=True)
-    if run.rank == 0:
-        (run.cfg.run_dir/'last.pth').unlink(missing_ok=True)
-        import matplotlib.pyplot as plt
-        fig = plot_history(run.history, f'{run.cfg.method} on {run.cfg.scope}, seed {run.cfg.seed}')
-        fig.savefig(run.cfg.run_dir/'history.png', dpi=80); plt.close(fig)
-        if run.tb is not None: run.tb.close()
-    if run.world > 1: dist.barrier()      # the others may read final.pth next (e.g. as a saliency model)
-    return run_result(run.cfg.run_dir, path, run.history, run.meta, run.model)
-
-# %% ../nbs/07_train.ipynb #c085
-class DeferInterrupt:
-    "Ctrl-C during a training step takes effect at the end of the step (so the checkpoint is consistent); a second Ctrl-C stops at once."
-    def __init__(self, enabled:bool=True): self.enabled = enabled
-    def __enter__(self):
-        import signal, threading
-        self.hit, self._old = False, None
-        if self.enabled and threading.current_thread() is threading.main_thread():
-            self._old = signal.signal(signal.SIGINT, self._handler)
-        return self
-    def _handler(self, signum, frame):
-        if self.hit: raise KeyboardInterrupt
-        self.hit = True
-    def __exit__(self, *exc):
-        import signal
-        if self._old is not None: signal.signal(signal.SIGINT, self._old)
-
-# %% ../nbs/07_train.ipynb #c089
-def _config_diff(saved:dict, now:dict) -> list:
-    "Settings (other than where and how the run executes) that differ between a checkpoint and now; a setting newer than the checkpoint counts as its default."
-    defaults = TrainConfig(root='', category='').to_dict()
-    return [k for k in now if k not in RESUME_FREE and saved.get(k, defaults.get(k)) != now[k]]
-
-def _resume_state(cfg, resume):
-    "The checkpoint to resume from (or None), after checking it was written with the same settings."
-    if not resume: return None
-    path = next((cfg.run_dir/n for n in ('final.pth', 'last.pth') if (cfg.run_dir/n).is_file()), None)
-    if path is None: print(f"No checkpoint in {cfg.run_dir}: starting a new run"); return None
-    ck = load_checkpoint(path)
-    saved, now = ck.get('config', {}), cfg.to_dict()
-    diff = _config_diff(saved, now)
-    if diff:
-        raise ConfigError(f"Cannot resume from {path}: it was written with other settings ("
-                          + ', '.join(f"{k}: {saved.get(k)!r} there, {now[k]!r} now" for k in diff)
-                          + "); use the same settings, or another --out")
-    return ck
-
-# %% ../nbs/07_train.ipynb #c092
-def _start_history(run:Run):
-    "history.csv from the run's history (header only for a new run: no row twice after a resume); TensorBoard on process 0."
-    if run.rank != 0: return
-    write_history_csv(run.history, run.cfg.run_dir/'history.csv', run.spe)
-    run.tb = tb_writer(run.cfg.run_dir/'tensorboard')
-
-def _end_of_epoch(run:Run, epoch:int, bar=None):
-    "Epoch means into the history, a progress line, and last.pth every `save_every` epochs."
-    h, spe = run.history, run.spe
-    h['epoch_loss'].append(float(np.mean(h['loss'][-spe:]))); h['epoch_acc'].append(float(np.mean(h['acc'][-spe:])))
-    if bar is not None:
-        bar.main_bar.comment = f"loss {h['epoch_loss'][-1]:.3f} acc {h['epoch_acc'][-1]:.3f}"
-        bar.write(f"epoch {epoch + 1}/{run.cfg.epochs}: loss {h['epoch_loss'][-1]:.4f}, 3-way accuracy {h['epoch_acc'][-1]:.3f}, "
-                  f"lr {h['lr'][-1]:.4g}, {run.seconds():.0f} s")
-    if (epoch + 1) % run.cfg.save_every == 0 and run.step < run.total: save_checkpoint(run, 'last.pth')
-
-def _finished(cfg, ck) -> dict:
-    print(f"{cfg.run_dir/'final.pth'} is complete ({ck['epoch']} epochs); nothing to resume")
-    if dist_info()[0] == 0 and not (cfg.run_dir/'history.csv').is_file():
-        write_history_csv(ck['history'], cfg.run_dir/'history.csv', ck['meta'].get('steps_per_epoch'))
-    net = build_cutswap_net('random', cfg.seed); net.load_state_dict(ck['model'])
-    return run_result(cfg.run_dir, cfg.run_dir/'final.pth', ck['history'], ck['meta'], net)
-
-# %% ../nbs/07_train.ipynb #c094
-def train(cfg:TrainConfig, # the run's settings
-          resume:bool=False, # continue OUT/<scope>/<method>/last.pth (same settings required)
-          stop_after:int|None=None, # stop after this many steps in all (writing last.pth, as an interruption)
-          progress:bool=True, # fastprogress bars
-         ) -> dict: # checkpoint (Path), history, meta, model (the trained CutSwapNet, eval mode), run_dir
-    "Self-supervised 3-way training of a `CutSwapNet` with CutSwap (or CutPaste) negatives."
-    from fastprogress.fastprogress import master_bar
-    cfg = check_config(cfg)
-    ck = _resume_state(cfg, resume)
-    if ck is not None and ck.get('complete'): return _finished(cfg, ck)
-    run = setup_run(cfg, ck, progress)
-    _start_history(run)
-    if ck is not None and progress: print(f"Resuming {cfg.run_dir/'last.pth'} at step {run.step} of {run.total}")
-    epochs = range(run.step // run.spe, cfg.epochs)
-    bar = master_bar(epochs) if progress and run.rank == 0 else None
-    with DeferInterrupt(enabled=run.world == 1) as ctrl_c:
-        stop = lambda: ctrl_c.hit or (stop_after is not None and run.step >= stop_after)
-        for epoch in (bar if bar is not None else epochs):
-            train_epoch(run, epoch, stop, bar)
-            if run.step == (epoch + 1) * run.spe: _end_of_epoch(run, epoch, bar)
-            if ctrl_c.hit or (stop_after is not None and stop_after <= run.step < run.total):
-                path = save_checkpoint(run, 'last.pth')
-                print(f"\nStopped at step {run.step} of {run.total}; state saved to {path}; continue with --resume (resume=True)")
-                if ctrl_c.hit: raise KeyboardInterrupt
-                return run_result(cfg.run_dir, path, run.history, run.meta, run.model)
-    return finish_run(run)
-
-def train_offline(cfg:TrainConfig, **kwargs) -> dict:
-    "The offline protocol: seeded random start, saliency from the CutPaste run of the same scope, seed and budget."
-    return train(replace(cfg, pretrained='none', saliency='warmup'), **kwargs)
-
-# %% ../nbs/07_train.ipynb #c118
-_D = TrainConfig('', '')    # the defaults, shown in --help
-
-@call_parse
-def train_cli(root:RequiredStr, # dataset root (MVTec AD or VisA layout)
-              category:RequiredStr, # category folder, e.g. bottle; 'bottle,pill' trains one encoder on both
-              method:str=_D.method, # cutswap, or cutpaste (the CutPaste 3-way baseline)
-              epochs:int=_D.epochs, # epochs of ceil(N / batch_size) steps
-              batch_size:int=_D.batch_size, # normal images per optimiser step, over all processes (each brings 2*L_s negatives: 11x images at L_s=5)
-              accum:int=_D.accum, # micro-batches per step (gradient accumulation, to fit memory)
-              lr:float=_D.lr, # initial SGD learning rate (cosine schedule)
-              size:int=_D.size, # resize to size x size ...
-              crop:int=_D.crop, # ... then centre-crop (the model input)
-              resize:str=_D.resize, # squash to size x size, or shorter: resize the shorter side (keeps the aspect ratio)
-              levels:str=','.join(map(str, _D.levels)), # saliency layers used (0 = shallowest), e.g. 2,4
-              k:int=_D.k, # k-means clusters per saliency map
-              cluster:str=_D.cluster, # cluster that gives the anchors: max, min or random
-              strategy:str=_D.strategy, # kmeans, or topk most salient pixels
-              topk:int=_D.topk, # pixels kept by --strategy topk
-              patch_rule:str=None, # patch sizes: fixed or cutpaste (default: fixed for cutswap, cutpaste for cutpaste)
-              pretrained:str=_D.pretrained, # encoder start: imagenet, none (seeded random: offline protocol) or a .pth file
-              saliency:str=None, # LayerCAM model: imagenet, warmup (the offline rule: the CutPaste run of the same budget), random or a .pth (default: imagenet, or warmup with --pretrained none)
-              balance:str=_D.balance, # weight (class-weighted loss) or replicate (L_s positives per image)
-              jitter:float=_D.jitter, # colour-jitter strength of the positives
-              seed:int=_D.seed, # seeds initialisation, batch order and augmentation
-              device:str=None, # cuda or cpu (default: cuda when available; cuda:LOCAL_RANK under torchrun)
-              amp:bool=_D.amp, # bf16 autocast and channels_last on CUDA (--no-amp: off)
-              compile:bool=_D.compile, # torch.compile the network (CUDA; off by default: see the Speed section)
-              save_every:int=_D.save_every, # epochs between resumable checkpoints (last.pth)
-              out:str=_D.out, # runs go to OUT/<category or cat1+cat2>/<method>/
+# %% ../nbs/07_train.ipynb #c132
+@config_command(TrainConfig)
+def train_cli(cfg:TrainConfig, # the run's settings
               resume:bool=False, # continue OUT/.../last.pth (same settings required)
               progress:bool=True, # progress bars (--no-progress: off)
-             ) -> int: # exit status: 0, or 2 for a setting that cannot be used
+             ) -> int: # exit status
     "Self-supervised 3-way training (CutSwap or CutPaste) of a ResNet18 encoder on the normal images of one category (or several)."
-    saliency = saliency or ('warmup' if pretrained in ('none', 'random') else 'imagenet')
-    cfg = TrainConfig(root, category, method=method, epochs=epochs, batch_size=batch_size, accum=accum, lr=lr, size=size, crop=crop, resize=resize,
-                      levels=levels, k=k, cluster=cluster, strategy=strategy, topk=topk, patch_rule=patch_rule, pretrained=pretrained,
-                      saliency=saliency, balance=balance, jitter=jitter, seed=seed, device=device, amp=amp, compile=compile,
-                      save_every=save_every, out=out)
     try: r = train(cfg, resume=resume, progress=progress)
-    except ConfigError as e:
-        print(f"cutswap train: error: {e}", file=sys.stderr); return 2
     finally:
         if dist.is_initialized(): dist.destroy_process_group()
-    h, m = r['history'], r['meta']
-    if dist_info()[0] == 0:
-        print(f"{m['protocol']} protocol, {m['method']}, pretrained={m['pretrained']}, saliency={m['saliency']}, device {m['device']}")
-        if h['epoch_loss']: print(f"last epoch: loss {h['epoch_loss'][-1]:.4f}, 3-way accuracy {h['epoch_acc'][-1]:.3f}")
-        print(f"checkpoint: {r['checkpoint']}")
+    if dist_info()[0] == 0: print(result_summary(r))
     return 0
