@@ -20,7 +20,8 @@ from fastcore.basics import patch
 from .core import (TRAINED_METHODS, CLUSTER_MODES, STRATEGIES, BALANCES, ConfigError, check_choice, parse_levels,
                              resolve_device, append_text_durable)
 from .config import config_command
-from .data import RESIZE_RULES, check_category, load_dataset, load_tensors
+from .data import (RESIZE_RULES, FOLDER_FIELDS, FOLDER_OPTIONS, FolderLayout, check_category, folder_layout,
+                             load_dataset, load_tensors)
 from .models import WeightsError, build_cutswap_net
 from .saliency import build_saliency_model
 from .augment import color_jitter, make_negatives
@@ -139,8 +140,8 @@ def train_offline(cfg:TrainConfig, **kwargs) -> dict:
 @dataclass(frozen=True)
 class TrainConfig:
     "Settings of one training run (the defaults and the reasons for them: see the table above); checked when made."
-    root: str                            # dataset root (MVTec AD or VisA layout)
-    category: str                        # category folder, e.g. bottle; 'bottle,pill' trains one encoder on both
+    root: str|None = None                # dataset root (MVTec AD or VisA layout); or give --normal (Folder layout)
+    category: str|None = None            # category folder, e.g. bottle; 'bottle,pill' trains one encoder on both (Folder layout: the run's name, default folder)
     method: str = 'cutswap'              # cutswap, or cutpaste (the CutPaste 3-way baseline)
     epochs: int = 256                    # epochs of ceil(N / batch_size) steps
     batch_size: int = 64                 # normal images per optimiser step, over all processes (each brings 2*L_s negatives: 11x images at L_s=5)
@@ -168,16 +169,24 @@ class TrainConfig:
     save_every: int = 16                 # epochs between resumable checkpoints (last.pth)
     out: str = 'runs'                    # runs go to OUT/<category or cat1+cat2>/<method>/
     run_name: str|None = field(default=None, metadata=dict(cli=False))    # sub-folder name (default: the method)
+    normal: str|None = None              # Folder layout: folder of normal images (instead of --root/--category)
+    abnormal: str|None = None            # Folder layout: folder of defective images (not used in training; recorded)
+    normal_test: str|None = None         # Folder layout: folder of normal test images (default: --test-share of --normal held out)
+    mask_dir: str|None = None            # Folder layout: folder of masks, matched by file stem
+    test_share: float = 0.2              # Folder layout without --normal-test: share of --normal held out (never trained on)
+    split_seed: int = 0                  # Folder layout: seed of the held-out share
     def __post_init__(self): _resolve_settings(self); _check_choices(self); _check_numbers(self)
 
 # %% ../nbs/07_train.ipynb #c034
 def _resolve_settings(cfg:TrainConfig):
     "Bring the settings that come in several forms to one (frozen: set with `object.__setattr__`)."
-    cats = [check_category(c.strip()) for c in str(cfg.category).split(',') if c.strip()]
+    folder = folder_layout(cfg) if any(getattr(cfg, k) for k in FOLDER_OPTIONS) else None   # ConfigError unless one layout
+    if folder is None and cfg.root is None: raise ConfigError("no dataset: give --root DIR --category NAME, or --normal DIR (Folder layout)")
+    cats = [folder.name] if folder else [check_category(c.strip()) for c in str(cfg.category or '').split(',') if c.strip()]
     if not cats: raise ConfigError("category must name at least one category folder")
     if len(set(cats)) != len(cats): raise ConfigError(f"category lists a category twice: {cfg.category}")
     saliency = cfg.saliency or ('warmup' if cfg.pretrained in ('none', 'random') else 'imagenet')
-    for k, v in dict(category=','.join(cats), root=str(cfg.root), out=str(cfg.out), levels=parse_levels(cfg.levels),
+    for k, v in dict(category=','.join(cats), root=None if cfg.root is None else str(cfg.root), out=str(cfg.out), levels=parse_levels(cfg.levels),
                      device=resolve_device(cfg.device), saliency=saliency).items(): object.__setattr__(cfg, k, v)
 
 # %% ../nbs/07_train.ipynb #c035
@@ -211,6 +220,10 @@ def scope(self:TrainConfig) -> str: return '+'.join(self.categories)    # the ru
 @patch(as_prop=True)
 def run_dir(self:TrainConfig) -> Path: return Path(self.out)/self.scope/(self.run_name or self.method)
 
+# %% ../nbs/07_train.ipynb #54631cc2
+@patch(as_prop=True)
+def folder(self:TrainConfig) -> FolderLayout|None: return folder_layout(self) if self.normal else None   # the Folder layout, if given
+
 # %% ../nbs/07_train.ipynb #c041
 @patch
 def to_dict(self:TrainConfig) -> dict:
@@ -227,7 +240,7 @@ def check_paths(cfg:TrainConfig) -> TrainConfig:
     "The files and folders `cfg` names: weights files, every category's training images, a writable run folder; returns `cfg`."
     _weights_arg('pretrained', cfg.pretrained)
     if cfg.method == 'cutswap': _weights_arg('saliency', cfg.saliency)
-    for c in cfg.categories: load_dataset(cfg.root, c, 'train', cfg.size, cfg.crop, resize=cfg.resize)     # DatasetError naming what is missing
+    for c in cfg.categories: load_dataset(cfg.root, c, 'train', cfg.size, cfg.crop, resize=cfg.resize, folder=cfg.folder)     # DatasetError naming what is missing
     check_out_dir(cfg.run_dir)
     return cfg
 
@@ -237,7 +250,7 @@ def saliency_run_config(cfg:TrainConfig) -> TrainConfig:
     return TrainConfig(cfg.root, cfg.category, method='cutpaste', epochs=cfg.epochs, batch_size=cfg.batch_size, size=cfg.size,
                        crop=cfg.crop, seed=cfg.seed, device=cfg.device, pretrained='none', saliency='warmup', out=cfg.out,
                        run_name='cutpaste', accum=cfg.accum, amp=cfg.amp, compile=cfg.compile, save_every=cfg.save_every,
-                       resize=cfg.resize)
+                       resize=cfg.resize, **{k: getattr(cfg, k) for k in FOLDER_FIELDS})
 
 # %% ../nbs/07_train.ipynb #c054
 def ensure_trained(cfg:TrainConfig, # the run wanted
@@ -268,7 +281,7 @@ def load_saliency(cfg:TrainConfig, progress:bool=True) -> tuple: # (model, layer
 # %% ../nbs/07_train.ipynb #c059
 def load_training_images(cfg:TrainConfig, progress:bool=True) -> tuple: # ((N,3,crop,crop) images on the CPU, images per category)
     "The normal training images of every category in `cfg`'s scope, stacked."
-    parts = [load_tensors(load_dataset(cfg.root, c, 'train', cfg.size, cfg.crop, resize=cfg.resize), progress=progress)['image'] for c in cfg.categories]
+    parts = [load_tensors(load_dataset(cfg.root, c, 'train', cfg.size, cfg.crop, resize=cfg.resize, folder=cfg.folder), progress=progress)['image'] for c in cfg.categories]
     return (parts[0] if len(parts) == 1 else torch.cat(parts)), [len(p) for p in parts]
 
 # %% ../nbs/07_train.ipynb #c060
