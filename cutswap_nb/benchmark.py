@@ -14,9 +14,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .core import (METHODS, TRAINED_METHODS, ConfigError, RequiredStr, check_choice, parse_levels, resolve_device,
+from .core import (METHODS, TRAINED_METHODS, ConfigError, check_choice, parse_levels, resolve_device,
                              device_name, versions, write_json_atomic, write_text_atomic)
-from .data import load_dataset, load_tensors
+from fastcore.basics import patch
+
+from .config import config_command
+from .data import (LAYOUTS, MASK_MODES, RESIZE_RULES, FolderLayout, check_category, dataset_record, folder_layout,
+                             load_dataset, load_tensors)
 from .models import build_model
 from .train import TrainConfig, load_checkpoint, ensure_trained, saliency_run_config, single_process
 from .patchcore import EMBEDDINGS, PatchCore
@@ -24,15 +28,17 @@ from .metrics import compute_metrics
 from .compare import summary_table, paired_table, plot_seed_dots
 
 # %% auto #0
-__all__ = ['PROTOCOLS', 'SCOPES', 'KEY_FIELDS', 'KEY_DEFAULTS', 'STUDY_DESIGN', 'EVAL_WEIGHT', 'PRIOR_RATE', 'NUMBER_FIELDS',
-           'BenchConfig', 'row_key', 'row_done', 'file_lock', 'ResultsStore', 'Job', 'bench_jobs', 'job_cost',
-           'assign_jobs', 'dist_env', 'rank_device', 'train_config', 'method_encoder', 'evaluate_cell', 'run_job',
-           'wait_for_ranks', 'run_bench', 'study_rows', 'write_report', 'study_configs', 'study_cells', 'cell_cost',
-           'WindowClock', 'run_window', 'same_numbers', 'MergeConflict', 'merge_rows', 'merge_study', 'bench_cli']
+__all__ = ['PROTOCOLS', 'SCOPES', 'BENCH_LAYOUTS', 'KEY_FIELDS', 'KEY_DEFAULTS', 'STUDY_DESIGN', 'DESIGN_FIELDS', 'EVAL_WEIGHT',
+           'PRIOR_RATE', 'NUMBER_FIELDS', 'BenchConfig', 'row_key', 'row_done', 'file_lock', 'ResultsStore', 'Job',
+           'bench_jobs', 'bench_dataset', 'job_cost', 'assign_jobs', 'dist_env', 'rank_device', 'train_config',
+           'method_encoder', 'evaluate_cell', 'run_job', 'wait_for_ranks', 'run_bench', 'study_rows', 'write_report',
+           'reference_config', 'study_configs', 'design_options', 'study_cells', 'cell_cost', 'WindowClock',
+           'run_window', 'same_numbers', 'MergeConflict', 'merge_rows', 'merge_study', 'bench_cli']
 
 # %% ../nbs/13_benchmark.ipynb #c006
 PROTOCOLS = ('offline', 'paper')
 SCOPES = ('category', 'dataset')
+BENCH_LAYOUTS = tuple(l for l in LAYOUTS if l != 'folder')   # a study reads categories under a root
 
 def _as_tuple(v, conv=str) -> tuple:
     "A tuple from a comma/space-separated string or a sequence."
@@ -41,44 +47,84 @@ def _as_tuple(v, conv=str) -> tuple:
 
 # %% ../nbs/13_benchmark.ipynb #c009
 def _check_bench(cfg):
+    "Refuse a study that cannot run, naming the setting at fault (`ConfigError`)."
     for m in cfg.methods: check_choice('methods', m, METHODS)
+    for c in cfg.categories: check_category(c)
     check_choice('protocol', cfg.protocol, PROTOCOLS); check_choice('scope', cfg.scope, SCOPES)
-    check_choice('embedding', cfg.embedding, EMBEDDINGS)
-    if not cfg.categories: raise ConfigError("categories: name at least one category")
+    check_choice('embedding', cfg.embedding, EMBEDDINGS); check_choice('masks', cfg.masks, MASK_MODES)
+    check_choice('resize', cfg.resize, RESIZE_RULES); check_choice('layout', cfg.layout, BENCH_LAYOUTS)
+    if not cfg.categories: raise ConfigError("categories: name at least one category (or a --design)")
     if not cfg.seeds: raise ConfigError("seeds: name at least one seed")
     if not all(0 < c <= 1 for c in cfg.coresets): raise ConfigError(f"coresets must lie in (0, 1], got {cfg.coresets}")
+    for k in ('epochs', 'batch_size', 'size', 'crop'):
+        if getattr(cfg, k) < 1: raise ConfigError(f"{k} must be positive, not {getattr(cfg, k)}")
     if cfg.crop > cfg.size: raise ConfigError(f"crop ({cfg.crop}) must not exceed size ({cfg.size})")
-    if 'levels' in cfg.train_overrides: cfg.train_overrides['levels'] = parse_levels(cfg.train_overrides['levels'])
+
+def _train_overrides(levels, # the `levels` setting (None: not given)
+                     overrides:dict, # the variant's `TrainConfig` changes
+                    ) -> dict: # a new dict: the changes, with `levels` among them, checked
+    "The variant's `TrainConfig` changes with the `levels` setting added; `ConfigError` if the two disagree."
+    over = dict(overrides)
+    if 'levels' in over: over['levels'] = parse_levels(over['levels'])
+    if levels is None: return over
+    if over.get('levels', levels) != levels:
+        raise ConfigError(f"levels {levels} and train_overrides levels {over['levels']} differ; give one of them")
+    return {**over, 'levels': levels}
+
+def _bench_folder(cfg) -> FolderLayout|None:
+    "The Folder layout `cfg` reads, named by its one category (None: categories under `root`); sets `cfg.categories` to its name."
+    if not (cfg.root or cfg.normal):
+        raise ConfigError("no dataset: give --root DIR --categories NAMES (MVTec AD or VisA layout), or --normal DIR ... --methods none (Folder layout)")
+    folder = folder_layout(cfg)
+    if folder is None: return None
+    if len(cfg.categories) > 1: raise ConfigError("the Folder layout (--normal) is one dataset: give at most one name in --categories")
+    if trained := [m for m in cfg.methods if m in TRAINED_METHODS]:
+        raise ConfigError(f"the Folder layout (--normal) runs --methods none only: training ({', '.join(trained)}) reads categories under --root")
+    folder = replace(folder, name=cfg.categories[0]) if cfg.categories else folder
+    cfg.categories = (folder.name,)
+    return folder
 
 def _bench_post_init(self):
     self.categories, self.methods = _as_tuple(self.categories), _as_tuple(self.methods)
     self.coresets, self.seeds = _as_tuple(self.coresets, float), _as_tuple(self.seeds, int)
     self.embedding = self.embedding or ('reference' if self.protocol == 'paper' else 'anomalib')
+    self.folder = _bench_folder(self)
     _check_bench(self)
     self.methods = tuple(m for m in METHODS if m in self.methods)
+    self.levels = None if self.levels is None else parse_levels(self.levels)
+    self.train_overrides = _train_overrides(self.levels, self.train_overrides)
+    self.device = resolve_device(self.device)      # once: the functions below take it resolved
 
 # %% ../nbs/13_benchmark.ipynb #c010
 @dataclass
 class BenchConfig:
     "Settings of a benchmark study; strings like '0,1,2' are accepted for the tuple fields."
-    root: str                               # dataset root (MVTec AD or VisA layout)
-    categories: tuple                       # categories to run, in order
-    out: str = 'runs/bench'                 # results.json, tables, figures and training runs go here
-    methods: tuple = METHODS                # any of 'none', 'cutpaste', 'cutswap'
-    coresets: tuple = (0.001, 0.01)         # PatchCore coreset ratios
+    root: str|None = None                   # dataset root (one folder per category; MVTec AD or VisA layout); or give --normal
+    categories: tuple = ()                  # categories to run, in order: bottle,pill (with --design: the design's that the root holds)
+    out: str = 'runs/bench'                 # results.json, results.md, figures and training runs go here
+    methods: tuple = METHODS                # any of none, cutpaste, cutswap
+    coresets: tuple = field(default=(0.001, 0.01), metadata=dict(aliases=('coreset',)))   # PatchCore coreset ratios
     seeds: tuple = (0,)                     # every cell runs once per seed (training, coreset, random init)
-    protocol: str = 'offline'               # 'offline' (seeded random start) or 'paper' (ImageNet weights)
-    scope: str = 'category'                 # train one encoder per 'category', or one per 'dataset' (all categories)
-    embedding: str|None = None              # PatchCore features: 'anomalib' or 'reference' (None: the protocol's default)
+    protocol: str = 'offline'               # offline (seeded random start) or paper (ImageNet weights)
+    scope: str = 'category'                 # train one encoder per category, or one per dataset (all its categories)
+    embedding: str|None = None              # PatchCore features: anomalib or reference (default: reference under the paper protocol, else anomalib)
     epochs: int = 256                       # training epochs per method
     batch_size: int = 64                    # normal images per optimiser step
-    size: int = 256                         # resize ...
-    crop: int = 224                         # ... then centre crop, for training and evaluation
-    resize: str = 'squash'                  # 'squash' to size x size, or resize the 'shorter' side to size
-    masks: str = 'auto'                     # 'auto', 'required' or 'none' (see the data chapter)
-    device: str|None = None                 # 'cuda', 'cpu' or None (CUDA when available); torchrun: cuda:LOCAL_RANK
-    layout: str = 'auto'                    # dataset layout: 'auto', 'mvtec' or 'visa'
+    size: int = 256                         # resize to this size ...
+    crop: int = 224                         # ... then centre-crop to this size, for training and evaluation
+    resize: str = 'squash'                  # squash to size x size, or shorter (keep the aspect ratio, then crop)
+    masks: str = 'auto'                     # auto, required or none: how defect masks are used (see the data chapter)
+    device: str|None = None                 # cpu or cuda (default: cuda when available); under torchrun each rank takes cuda:LOCAL_RANK
+    layout: str = 'auto'                    # dataset layout: auto, mvtec or visa
+    normal: str|None = None                 # Folder layout: folder of normal images (instead of --root; --methods none only)
+    abnormal: str|None = None               # Folder layout: folder of defective images; sub-folders name defect types
+    normal_test: str|None = None            # Folder layout: folder of normal test images (default: --test-share of --normal held out)
+    mask_dir: str|None = None               # Folder layout: folder of masks, matched by file stem (for x.png: x.* or x_mask.*)
+    test_share: float = 0.2                 # Folder layout without --normal-test: share of --normal held out as test images
+    split_seed: int = 0                     # Folder layout: seed of the held-out share
+    levels: tuple|None = None               # saliency levels CutSwap uses, e.g. 0,2,4 (default: all five)
     variant: str = 'default'                # name of the CutSwap configuration (ablations)
+    design: str|None = None                 # paper-budget: the settings of STUDY_DESIGN (options given override them)
     train_overrides: dict = field(default_factory=dict)  # TrainConfig fields this variant changes
     def __post_init__(self): _bench_post_init(self)
 
@@ -142,10 +188,14 @@ def bench_jobs(cfg:BenchConfig) -> list:
     groups = [(c,) for c in cfg.categories] if cfg.scope == 'category' else [tuple(cfg.categories)]
     return [Job(s, g) for s in cfg.seeds for g in groups]
 
+def bench_dataset(cfg:BenchConfig, category:str, split:str):
+    "One split of a category as the study reads it: under `root` in its layout, or the study's Folder layout."
+    return load_dataset(cfg.root, category, split, cfg.size, cfg.crop, layout=cfg.layout, masks=cfg.masks, resize=cfg.resize, folder=cfg.folder)
+
 def job_cost(cfg:BenchConfig, job:Job) -> float:
     "Expected relative cost: training images × epochs × trained methods (1 for untuned-only jobs)."
     def n_train(c):
-        try: return len(load_dataset(cfg.root, c, 'train', cfg.size, cfg.crop, layout=cfg.layout).items)
+        try: return len(bench_dataset(cfg, c, 'train').items)
         except Exception: return 0          # a category that cannot be read costs nothing (its cells become error rows)
     n = sum(n_train(c) for c in job.categories)
     return float(n * cfg.epochs * max(1, sum(m in TRAINED_METHODS for m in cfg.methods)))
@@ -166,18 +216,18 @@ def dist_env() -> tuple:
     "(rank, world size, local rank) from torchrun's environment; (0, 1, 0) outside torchrun."
     return tuple(int(os.environ.get(k, d)) for k, d in (('RANK', 0), ('WORLD_SIZE', 1), ('LOCAL_RANK', 0)))
 
-def rank_device(device:str|None, local_rank:int, world:int) -> torch.device:
+def rank_device(device:torch.device, # the study's device, as its config resolved it
+                local_rank:int, world:int) -> torch.device:
     "The device of one rank: 'cuda:LOCAL_RANK' when CUDA is used and several ranks run, else the configured device."
-    dev = resolve_device(device)
-    if dev.type == 'cuda' and world > 1: dev = torch.device('cuda', local_rank % torch.cuda.device_count())
-    return dev
+    if device.type == 'cuda' and world > 1: return torch.device('cuda', local_rank % torch.cuda.device_count())
+    return device
 
 # %% ../nbs/13_benchmark.ipynb #c035
 def train_config(cfg:BenchConfig, job:Job, method:str, device=None) -> TrainConfig:
     "The `TrainConfig` of one trained method in one job, under the study's protocol, scope and variant."
     paper = cfg.protocol == 'paper'
     kw = dict(root=str(cfg.root), category=','.join(job.categories), method=method, epochs=cfg.epochs,
-              batch_size=cfg.batch_size, size=cfg.size, crop=cfg.crop, seed=job.seed, device=str(device or cfg.device or '') or None,
+              batch_size=cfg.batch_size, size=cfg.size, crop=cfg.crop, seed=job.seed, device=str(device or cfg.device),
               pretrained='imagenet' if paper else 'none', saliency='imagenet' if paper else 'warmup',
               out=str(Path(cfg.out)/'train'/cfg.protocol/f'seed{job.seed}'), run_name=method, resize=cfg.resize)
     if method == 'cutswap':   # variants change how CutSwap makes negatives; the CutPaste runs are shared by all variants
@@ -226,15 +276,14 @@ def _error_row(cell:dict, e:Exception) -> dict:
     return dict(cell, status='error', error=f"{type(e).__name__}: {e}", finished=time.strftime('%Y-%m-%d %H:%M:%S'))
 
 def _load_splits(cfg:BenchConfig, category:str, progress:bool) -> dict:
-    kw = dict(layout=cfg.layout, resize=cfg.resize, masks=cfg.masks)
-    return {s: load_tensors(load_dataset(cfg.root, category, s, cfg.size, cfg.crop, **kw), progress=progress)
-            for s in ('train', 'test')}
+    return {s: load_tensors(bench_dataset(cfg, category, s), progress=progress) for s in ('train', 'test')}
 
 # %% ../nbs/13_benchmark.ipynb #c043
 def _row(cfg, cell, enc, met, device) -> dict:
     return dict(cell, status='ok', **met, train_seconds=round(enc['train_seconds'], 1), weights=enc['weights'],
                 saliency=enc['saliency'], saliency_rule=enc['saliency_rule'], size=cfg.size, crop=cfg.crop, resize=cfg.resize, masks=cfg.masks,
                 batch_size=cfg.batch_size, train_overrides=cfg.train_overrides, device=device_name(device),
+                data=dataset_record(cfg.root, cell['category'], cfg.layout, folder=cfg.folder),
                 versions=versions(), finished=time.strftime('%Y-%m-%d %H:%M:%S'))
 
 def _print_row(r):
@@ -329,6 +378,17 @@ STUDY_DESIGN = dict(name='paper-budget', protocol='offline', scope='category', e
                     size=256, crop=224, resize='squash', coresets=(0.001, 0.01), primary_coreset=0.01,
                     categories=('bottle', 'pill', 'screw'), seeds=(0, 1, 2, 3, 4), metrics=('image_auroc', 'pixel_auroc', 'pro'),
                     reference=dict(embedding='reference', coresets=(0.01,), seeds=(1,)))
+DESIGN_FIELDS = ('protocol', 'scope', 'embedding', 'epochs', 'batch_size', 'size', 'crop', 'resize', 'coresets', 'categories', 'seeds')
+
+def reference_config(cfg:BenchConfig, # a study
+                     design:dict=STUDY_DESIGN, # the design it may belong to
+                    ) -> BenchConfig|None: # None for a study outside the design, or without its reference seed
+    "The reference-embedding rows of a designed study: its config with the design's other features (same encoders)."
+    ref = design.get('reference') if cfg.design == design['name'] else None
+    seeds = tuple(s for s in ref['seeds'] if s in cfg.seeds) if ref else ()
+    if not seeds: return None
+    coresets = tuple(c for c in ref['coresets'] if c in cfg.coresets) or cfg.coresets[-1:]   # a study without them: its largest
+    return replace(cfg, embedding=ref['embedding'], coresets=coresets, seeds=seeds)
 
 def study_configs(root:str, # dataset root
                   out:str, # training runs go here
@@ -336,13 +396,23 @@ def study_configs(root:str, # dataset root
                   **over, # BenchConfig fields to change (tests: tiny sizes)
                  ) -> tuple: # (the study's BenchConfig, the reference-embedding BenchConfig)
     "The two `BenchConfig`s of a designed study: every cell's, and the reference embedding's (same encoders, other features)."
-    kw = {k: design[k] for k in ('protocol', 'scope', 'embedding', 'epochs', 'batch_size', 'size', 'crop', 'resize', 'coresets', 'categories', 'seeds')}
-    cfg = BenchConfig(root, out=out, **{**kw, **over})
-    ref = design.get('reference')
-    seeds = tuple(s for s in ref['seeds'] if s in cfg.seeds) if ref else ()
-    if not seeds: return cfg, None                                                          # no reference seed in this study
-    coresets = tuple(c for c in ref['coresets'] if c in cfg.coresets) or cfg.coresets[-1:]   # a study without them: its largest
-    return cfg, replace(cfg, embedding=ref['embedding'], coresets=coresets, seeds=seeds)
+    cfg = BenchConfig(root, out=out, design=design['name'], **{**{k: design[k] for k in DESIGN_FIELDS}, **over})
+    return cfg, reference_config(cfg, design)
+
+# %% ../nbs/13_benchmark.ipynb #x001
+def design_options(given:dict, # the BenchConfig settings a user gave
+                   design:dict=STUDY_DESIGN, # the design `given['design']` must name
+                  ) -> dict: # BenchConfig's settings: the design's, overridden by those given
+    "With `design` given, the design's settings fill the ones left out (categories: the design's that the root holds); else `given`."
+    if not given.get('design'): return given
+    if given['design'] != design['name']: raise ConfigError(f"design must be {design['name']}, not {given['design']!r}")
+    held = tuple(c for c in design['categories'] if (Path(given.get('root') or '.')/c).is_dir())
+    return {**{k: design[k] for k in DESIGN_FIELDS}, 'categories': held or design['categories'], **given}
+
+@patch(cls_method=True)
+def from_options(cls:BenchConfig, given:dict) -> BenchConfig:
+    "The config of the options a user gave (`cutswap bench`): with `design`, the design's settings fill the rest."
+    return cls(**design_options(given))
 
 # %% ../nbs/13_benchmark.ipynb #c062
 EVAL_WEIGHT = 15.0   # cost of evaluating one image, in training image-epochs
@@ -368,7 +438,7 @@ def cell_cost(cfg:BenchConfig, job:Job, missing:list,
     "Expected cost of a cell's missing rows: training image-epochs of the methods to train, plus weighted evaluated images."
     def n(c, split):
         if sizes is not None: return sizes[c][split == 'test']
-        try: return len(load_dataset(cfg.root, c, split, cfg.size, cfg.crop, layout=cfg.layout).items)
+        try: return len(bench_dataset(cfg, c, split).items)
         except Exception: return 0
     methods = {k['method'] for k in missing}
     n_train = sum(n(c, 'train') for c in job.categories)
@@ -417,6 +487,27 @@ def _cell_histories(cfg, job, methods) -> dict:
     return out
 
 # %% ../nbs/13_benchmark.ipynb #c070
+def _window_store(out:Path, committed:list) -> ResultsStore:
+    "The window's private results store, seeded with the committed rows (so that `run_job` skips their cells)."
+    store = ResultsStore(out/'window-store.json')
+    for r in committed:
+        if row_key(r) not in {row_key(x) for x in store.rows}: store.rows.append(r)
+    write_json_atomic(dict(rows=store.rows), store.path)
+    return store
+
+def _record_cell(doc:dict, cfg:BenchConfig, job:Job, missing:list, store:ResultsStore, committed_keys:set, timing:dict, verbose:bool):
+    "Add a cell to the window's `doc`: its record, and its new rows (with provenance) and histories when every row succeeded."
+    info, keys, name = doc['window'], {row_key(m) for m in missing}, f"{'+'.join(job.categories)} seed {job.seed}"
+    new = [r for r in store.refresh().rows if row_key(r) in keys and row_key(r) not in committed_keys]
+    ok = len(new) == len(keys) and all(row_done(r) for r in new)
+    info['cells'].append(dict(category='+'.join(job.categories), seed=job.seed, rows=len(new), ok=ok, cost=timing['cost'],
+                              estimated_s=timing['estimated_s'], seconds=timing['seconds']))
+    if ok:
+        prov = dict(commit=info['commit'], window=info['started'])
+        doc['rows'] += [dict(r, provenance=_provenance(r, **prov)) for r in new]
+        doc['histories'].update(_cell_histories(cfg, job, {r['method'] for r in new}))
+    elif verbose: print(f"window: {name}: not written ({[r.get('error') for r in new if not row_done(r)] or 'rows missing'})")
+
 def run_window(cfg:BenchConfig, # the study (its `out` holds this window's training runs)
                ref:BenchConfig|None, # the reference-embedding rows, or None
                budget:float, # seconds this window may take
@@ -429,13 +520,9 @@ def run_window(cfg:BenchConfig, # the study (its `out` holds this window's train
                progress:bool=False, verbose:bool=True) -> dict: # what the window wrote to `window_file`
     "Run the missing cells of a study in order while each fits in the time left; write whole cells only."
     runner = runner or run_job
-    wclock, device = WindowClock(budget, prior_rate, clock=clock), resolve_device(cfg.device)
+    wclock, device = WindowClock(budget, prior_rate, clock=clock), cfg.device
     out = Path(cfg.out); out.mkdir(parents=True, exist_ok=True)
-    store = ResultsStore(out/'window-store.json')
-    committed_keys = {row_key(r) for r in committed}
-    for r in committed:
-        if row_key(r) not in {row_key(x) for x in store.rows}: store.rows.append(r)
-    write_json_atomic(dict(rows=store.rows), store.path)
+    store, committed_keys = _window_store(out, committed), {row_key(r) for r in committed}
     info = dict(design=STUDY_DESIGN.get('name'), budget_s=budget, device=device_name(device), versions=versions(),
                 commit=commit or _git_commit(), started=time.strftime('%Y-%m-%d %H:%M:%S'), cells=[], stopped=None)
     doc = dict(window=info, rows=[], histories={})
@@ -452,16 +539,7 @@ def run_window(cfg:BenchConfig, # the study (its `out` holds this window's train
         for k in (cfg, ref):
             if k is not None and (k is cfg or job.seed in k.seeds): runner(k, job, store, device, progress, verbose)
         secs = wclock.elapsed() - t0; wclock.record(cost, secs)
-        keys = {row_key(m) for m in missing}
-        new = [r for r in store.refresh().rows if row_key(r) in keys and row_key(r) not in committed_keys]
-        ok = len(new) == len(keys) and all(row_done(r) for r in new)
-        info['cells'].append(dict(category='+'.join(job.categories), seed=job.seed, rows=len(new), ok=ok, cost=cost,
-                                  estimated_s=round(est, 1), seconds=round(secs, 1)))
-        if ok:
-            prov = dict(commit=info['commit'], window=info['started'])
-            doc['rows'] += [dict(r, provenance=_provenance(r, **prov)) for r in new]
-            doc['histories'].update(_cell_histories(cfg, job, {r['method'] for r in new}))
-        elif verbose: print(f"window: {name}: not written ({[r.get('error') for r in new if not row_done(r)] or 'rows missing'})")
+        _record_cell(doc, cfg, job, missing, store, committed_keys, dict(cost=cost, estimated_s=round(est, 1), seconds=round(secs, 1)), verbose)
         info['elapsed_s'] = round(wclock.elapsed(), 1)
         write_json_atomic(doc, window_file)
     else: info['stopped'] = 'every cell of the study is done'
@@ -526,12 +604,11 @@ def merge_study(dest, # the committed study's folder: DEST/results.json, DEST/hi
     return n
 
 # %% ../nbs/13_benchmark.ipynb #c083
-from fastcore.script import call_parse
-
-def _window_cli(cfg, ref, time_budget, study, window_out, commit, prior_rate, progress) -> int:
+def _window_cli(cfg:BenchConfig, time_budget:float, study, window_out, commit, prior_rate:float, progress:bool) -> int:
+    "Run one window of the study `cfg` (with its design's reference rows) and say what it did; 1 if a cell failed."
     committed = json.loads(Path(study).read_text())['rows'] if study and Path(study).is_file() else []
     wf = Path(window_out or Path(cfg.out)/'window.json')
-    doc = run_window(cfg, ref, time_budget, wf, committed, prior_rate, commit, progress=progress)
+    doc = run_window(cfg, reference_config(cfg), time_budget, wf, committed, prior_rate, commit, progress=progress)
     info = doc['window']
     for c in info['cells']: print(f"  {c['category']} seed {c['seed']}: {c['rows']} rows, {'written' if c['ok'] else 'NOT written'}, "
                                   f"{c['seconds']:.0f} s (estimated {c['estimated_s']:.0f} s)")
@@ -539,27 +616,19 @@ def _window_cli(cfg, ref, time_budget, study, window_out, commit, prior_rate, pr
           f"{time_budget:.0f} s; stopped: {info['stopped']}")
     return 0 if all(c['ok'] for c in info['cells']) else 1
 
-@call_parse
-def bench_cli(root:RequiredStr, # dataset root (one folder per category; MVTec AD or VisA layout)
-              categories:str=None, # categories, comma-separated: bottle,pill (required unless --design names them)
-              out:str=BenchConfig.out, # results.json, results.md, figures and training runs go here
-              methods:str=None, # comma-separated subset of none,cutpaste,cutswap (default: all three)
-              coreset:str=None, # PatchCore coreset ratios, comma-separated (default 0.001,0.01)
-              seeds:str=None, # seeds, comma-separated: 0,1,2 (default 0)
-              protocol:str=None, # offline (seeded random start, the default) or paper (ImageNet weights)
-              scope:str=None, # train one encoder per category (the default), or one per dataset
-              embedding:str=None, # PatchCore features: anomalib or reference (default: reference under the paper protocol, else anomalib)
-              epochs:int=None, # training epochs per method (default 256)
-              batch_size:int=None, # normal images per optimiser step (default 64)
-              size:int=None, # resize to this size ... (default 256)
-              crop:int=None, # ... then centre-crop to this size (default 224)
-              resize:str=None, # squash (the default), or shorter (keep the aspect ratio, then crop)
-              masks:str=BenchConfig.masks, # auto, required or none: how defect masks are used
-              device:str=None, # cpu or cuda (default: cuda when available)
-              layout:str=BenchConfig.layout, # auto, mvtec or visa
-              levels:str=None, # saliency levels CutSwap uses, e.g. 0,2,4 (default: all five)
+def _report_cli(store:ResultsStore, cfg:BenchConfig) -> int:
+    "Write the study's report and print its tables; 1 if a cell of the study failed."
+    report = write_report(store, cfg)
+    for c in cfg.coresets: print(f"\ncoreset {c}\n" + summary_table(study_rows(store, cfg), c))
+    print(f"\nresults: {Path(cfg.out)/'results.json'}\nreport:  {report}")
+    errs = [r for r in store.errors() if r['category'] in cfg.categories]
+    if errs: print(f"{len(errs)} cell(s) failed; see {report}"); return 1
+    return 0
+
+# %% ../nbs/13_benchmark.ipynb #x003
+@config_command(BenchConfig)
+def bench_cli(cfg:BenchConfig, # the study (with --design: the design's settings, overridden by the options given)
               no_progress:bool=False, # no progress bars
-              design:str=None, # paper-budget: the settings of STUDY_DESIGN (options given override them; categories: the design's in --root)
               time_budget:float=None, # run one window of this many seconds: whole missing cells only, rows to --window-out
               study:str=None, # the committed results.json whose finished rows a window skips
               window_out:str=None, # the window's file of finished cells' rows (default: OUT/window.json)
@@ -567,24 +636,6 @@ def bench_cli(root:RequiredStr, # dataset root (one folder per category; MVTec A
               prior_rate:float=PRIOR_RATE, # a window's seconds per unit of cell cost until it has measured one
              ) -> int:
     "Train (or reuse) and evaluate every method on every category and seed; resumable; spreads over ranks under torchrun."
-    over = dict(levels=parse_levels(levels)) if levels else {}
-    given = {k: v for k, v in dict(categories=categories, methods=methods, coresets=coreset, seeds=seeds, protocol=protocol, scope=scope,
-                                   embedding=embedding, epochs=epochs, batch_size=batch_size, size=size, crop=crop, resize=resize).items()
-             if v is not None}                                       # options left out: BenchConfig's defaults, or the design's
-    if design:
-        if design != STUDY_DESIGN['name']: raise ConfigError(f"design must be {STUDY_DESIGN['name']}, not {design!r}")
-        if 'categories' not in given:   # the design's categories that the root holds (a window brings only some)
-            given['categories'] = tuple(c for c in STUDY_DESIGN['categories'] if (Path(root)/c).is_dir()) or STUDY_DESIGN['categories']
-        cfg, ref = study_configs(root, out, **given, masks=masks, device=device, layout=layout, train_overrides=over)
-    else:
-        if not categories: raise ConfigError("categories: name at least one category (or a --design)")
-        cfg, ref = BenchConfig(root, out=out, **given, masks=masks, device=device, layout=layout, train_overrides=over), None
-    if time_budget is not None: return _window_cli(cfg, ref, time_budget, study, window_out, commit, prior_rate, not no_progress)
+    if time_budget is not None: return _window_cli(cfg, time_budget, study, window_out, commit, prior_rate, not no_progress)
     store = run_bench(cfg, progress=not no_progress)
-    if dist_env()[0] != 0: return 0
-    report = write_report(store, cfg)
-    for c in cfg.coresets: print(f"\ncoreset {c}\n" + summary_table(study_rows(store, cfg), c))
-    print(f"\nresults: {Path(cfg.out)/'results.json'}\nreport:  {report}")
-    errs = [r for r in store.errors() if r['category'] in cfg.categories]
-    if errs: print(f"{len(errs)} cell(s) failed; see {report}"); return 1
-    return 0
+    return 0 if dist_env()[0] != 0 else _report_cli(store, cfg)

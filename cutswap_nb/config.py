@@ -55,19 +55,23 @@ class _Formatter(argparse.HelpFormatter):
     def _get_default_metavar_for_optional(self, action): return f'({action.type.__name__})' if action.type else ''
 
 def _shown(v) -> str:
-    "A default as the command line writes it: tuples comma-separated."
+    "A default as the command line writes it: tuples comma-separated (an empty one: nothing)."
     return ','.join(map(str, v)) if isinstance(v, (tuple, list)) else str(v)
 
 def add_option(p:argparse.ArgumentParser, # the parser to add to
                o:dict, # a record of `config_options` (or the same keys)
+               given_only:bool=False, # leave the option out of the parsed arguments unless it is given
               ):
     "Add one option to `p`; its help ends with the default, where there is one to show."
     if o['type'] is bool:
         flags = [f"--no-{f[2:]}" for f in o['flags']] if o['default'] else o['flags']
-        p.add_argument(*flags, dest=o['name'], action='store_false' if o['default'] else 'store_true', default=bool(o['default']), help=o['help'])
+        p.add_argument(*flags, dest=o['name'], action='store_false' if o['default'] else 'store_true',
+                       default=argparse.SUPPRESS if given_only else bool(o['default']), help=o['help'])
         return
-    shown = '' if o['required'] or o['default'] is None else f" (default: {_shown(o['default'])})"
-    p.add_argument(*o['flags'], dest=o['name'], type=o['type'], default=o['default'], required=o['required'], help=o['help'] + shown)
+    d = '' if o['required'] or o['default'] is None else _shown(o['default'])   # nothing to show for None or ()
+    shown = f" (default: {d})" if d else ''
+    p.add_argument(*o['flags'], dest=o['name'], type=o['type'], default=argparse.SUPPRESS if given_only else o['default'],
+                   required=o['required'], help=o['help'] + shown)
 
 # %% ../nbs/00b_config.ipynb #c016
 def function_options(fn, skip:int=1) -> list[dict]:
@@ -80,21 +84,28 @@ def function_options(fn, skip:int=1) -> list[dict]:
 def config_parser(cls, # the settings dataclass
                   fn=None, # the command's function: its parameters after the first add options
                   prog:str|None=None, # the name in usage lines
+                  given_only:bool=False, # settings left out on the command line are absent from the parsed arguments
                  ) -> argparse.ArgumentParser:
     "An `ArgumentParser` with one option per setting of `cls` (and per extra parameter of `fn`)."
     p = argparse.ArgumentParser(prog=prog, description=inspect.getdoc(fn) if fn else inspect.getdoc(cls), formatter_class=_Formatter)
-    for o in config_options(cls) + (function_options(fn) if fn else []): add_option(p, o)
+    for o in config_options(cls): add_option(p, o, given_only)
+    for o in function_options(fn) if fn else []: add_option(p, o)
     return p
 
 # %% ../nbs/00b_config.ipynb #c021
+def _setting_names(cls) -> dict:
+    "{spelling: field} for every option of `cls`, its aliases included (`coreset` -> `coresets`)."
+    return {f[2:].replace('-', '_'): o['name'] for o in config_options(cls) for f in o['flags']}
+
 def config_command(cls): # the settings dataclass the command's first parameter takes
     "Decorator: make `fn(cfg:cls, **extras)` a sub-command taking an argument list (or, from Python, keywords)."
     def deco(fn):
         @functools.wraps(fn)
         def command(argv:list|None=None, prog:str|None=None, **kw):
-            args = kw if argv is None and kw else vars(config_parser(cls, fn, prog).parse_args(argv))
-            fields = {o['name'] for o in config_options(cls)}
-            return fn(cls(**{k: v for k, v in args.items() if k in fields}), **{k: v for k, v in args.items() if k not in fields})
+            hook, names = getattr(cls, 'from_options', None), _setting_names(cls)
+            args = kw if argv is None and kw else vars(config_parser(cls, fn, prog, given_only=hook is not None).parse_args(argv))
+            given = {names[k]: v for k, v in args.items() if k in names}
+            return fn(hook(given) if hook else cls(**given), **{k: v for k, v in args.items() if k not in names})
         command.parser = functools.partial(config_parser, cls, fn)
         command.config = cls
         return command
