@@ -19,7 +19,7 @@ from .core import (METHODS, TRAINED_METHODS, ConfigError, check_choice, parse_le
 from fastcore.basics import patch
 
 from .config import config_command
-from .data import (LAYOUTS, MASK_MODES, RESIZE_RULES, FolderLayout, check_category, dataset_record, folder_layout,
+from .data import (LAYOUTS, MASK_MODES, RESIZE_RULES, FOLDER_FIELDS, FolderLayout, check_category, dataset_record, folder_layout,
                              load_dataset, load_tensors)
 from .models import build_model
 from .train import TrainConfig, load_checkpoint, ensure_trained, saliency_run_config, single_process
@@ -74,12 +74,10 @@ def _train_overrides(levels, # the `levels` setting (None: not given)
 def _bench_folder(cfg) -> FolderLayout|None:
     "The Folder layout `cfg` reads, named by its one category (None: categories under `root`); sets `cfg.categories` to its name."
     if not (cfg.root or cfg.normal):
-        raise ConfigError("no dataset: give --root DIR --categories NAMES (MVTec AD or VisA layout), or --normal DIR ... --methods none (Folder layout)")
+        raise ConfigError("no dataset: give --root DIR --categories NAMES (MVTec AD or VisA layout), or --normal DIR ... (Folder layout)")
     folder = folder_layout(cfg)
     if folder is None: return None
     if len(cfg.categories) > 1: raise ConfigError("the Folder layout (--normal) is one dataset: give at most one name in --categories")
-    if trained := [m for m in cfg.methods if m in TRAINED_METHODS]:
-        raise ConfigError(f"the Folder layout (--normal) runs --methods none only: training ({', '.join(trained)}) reads categories under --root")
     folder = replace(folder, name=cfg.categories[0]) if cfg.categories else folder
     cfg.categories = (folder.name,)
     return folder
@@ -116,7 +114,7 @@ class BenchConfig:
     masks: str = 'auto'                     # auto, required or none: how defect masks are used (see the data chapter)
     device: str|None = None                 # cpu or cuda (default: cuda when available); under torchrun each rank takes cuda:LOCAL_RANK
     layout: str = 'auto'                    # dataset layout: auto, mvtec or visa
-    normal: str|None = None                 # Folder layout: folder of normal images (instead of --root; --methods none only)
+    normal: str|None = None                 # Folder layout: folder of normal images (instead of --root)
     abnormal: str|None = None               # Folder layout: folder of defective images; sub-folders name defect types
     normal_test: str|None = None            # Folder layout: folder of normal test images (default: --test-share of --normal held out)
     mask_dir: str|None = None               # Folder layout: folder of masks, matched by file stem (for x.png: x.* or x_mask.*)
@@ -226,7 +224,9 @@ def rank_device(device:torch.device, # the study's device, as its config resolve
 def train_config(cfg:BenchConfig, job:Job, method:str, device=None) -> TrainConfig:
     "The `TrainConfig` of one trained method in one job, under the study's protocol, scope and variant."
     paper = cfg.protocol == 'paper'
-    kw = dict(root=str(cfg.root), category=','.join(job.categories), method=method, epochs=cfg.epochs,
+    data = (dict(root=None, category=cfg.folder.name, **{k: getattr(cfg, k) for k in FOLDER_FIELDS}) if cfg.folder
+            else dict(root=str(cfg.root), category=','.join(job.categories)))   # the Folder layout trains on its training share
+    kw = dict(**data, method=method, epochs=cfg.epochs,
               batch_size=cfg.batch_size, size=cfg.size, crop=cfg.crop, seed=job.seed, device=str(device or cfg.device),
               pretrained='imagenet' if paper else 'none', saliency='imagenet' if paper else 'warmup',
               out=str(Path(cfg.out)/'train'/cfg.protocol/f'seed{job.seed}'), run_name=method, resize=cfg.resize)

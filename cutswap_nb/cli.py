@@ -1,4 +1,4 @@
-"""`cutswap data | train | eval | predict | bench | demo`
+"""`cutswap data | train | eval | predict | export | bench | demo`
 
 Docs: https://cutswap-nb.github.io/cutswap_nb/cli.html.md"""
 
@@ -19,6 +19,7 @@ COMMANDS = {
     'train':   ('cutswap_nb.train', 'train_cli', 'self-supervised 3-way training (CutSwap or CutPaste)'),
     'eval':    ('cutswap_nb.detector', 'eval_cli', 'PatchCore evaluation: image/pixel AUROC, PRO, heatmaps; --save-model'),
     'predict': ('cutswap_nb.detector', 'predict_cli', 'score new images with a saved detector: scores.csv, heatmaps'),
+    'export':  ('cutswap_nb.deploy', 'export_cli', 'export a saved detector to ONNX, checked against PyTorch on images'),
     'bench':   ('cutswap_nb.benchmark', 'bench_cli', 'benchmark runner: train + evaluate, paper-style tables'),
     'demo':    ('cutswap_nb.demo', 'demo_cli', 'the whole pipeline on the built-in toy category'),
 }
@@ -41,20 +42,22 @@ def run_command(fn, # a `call_parse` function, or a plain function taking an arg
                 prog:str='cutswap', # the name shown in usage and error lines
                ) -> int: # exit status
     "Run a sub-command's function on `argv`."
+    if callable(getattr(fn, 'parser', None)): return fn(list(argv), prog=prog) or 0   # a `config_command`
     if not _is_call_parse(fn): return fn(list(argv)) or 0
     args = vars(anno_parser(fn.__wrapped__, prog=prog).parse_args(list(argv)))
     for k in ('pdb', 'xtra'): args.pop(k, None)
     return fn.__wrapped__(**args) or 0
 
-# %% ../nbs/17_cli.ipynb #c015
+# %% ../nbs/17_cli.ipynb #c018
 def user_errors() -> tuple:
     "Exception types that mean 'fix your input', not 'the program is broken'."
     from cutswap_nb.core import ConfigError
     from cutswap_nb.data import DatasetError
     from cutswap_nb.models import WeightsError
-    return (ConfigError, DatasetError, WeightsError, FileNotFoundError, PermissionError, NotADirectoryError)
+    from cutswap_nb.onnx_scorer import OnnxScorerError
+    return (ConfigError, DatasetError, WeightsError, OnnxScorerError, FileNotFoundError, PermissionError, NotADirectoryError)
 
-# %% ../nbs/17_cli.ipynb #c016
+# %% ../nbs/17_cli.ipynb #c020
 def main(argv:list|None=None, # the arguments after `cutswap` (default: `sys.argv[1:]`)
         ) -> int: # exit status: 0 done, 1 failed, 2 a user error, 130 interrupted
     "Entry point of the `cutswap` command."

@@ -28,7 +28,7 @@ __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IMG_EXTS', 'ALPHA_MODES', 'LOSSY_FO
            'check_category', 'find_categories', 'mvtec_items', 'visa_items', 'pixel_metrics_decision', 'preprocess',
            'preprocess_mask', 'AnomalyDataset', 'MVTecAD', 'VisA', 'detect_layout', 'load_dataset', 'find_shared_data',
            'denormalize', 'show_batch', 'load_tensors', 'make_toy_category', 'FolderLayout', 'folder_items',
-           'load_folder', 'dataset_record', 'summarize', 'folder_layout', 'DataConfig', 'data_cli']
+           'load_folder', 'dataset_record', 'summarize', 'folder_layout', 'DataConfig', 'write_sample_grid', 'data_cli']
 
 # %% ../nbs/01_data.ipynb #c006
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -827,6 +827,21 @@ class DataConfig:
         layout = 'auto' if self.layout == 'folder' else self.layout
         return load_dataset(self.root, self.category, split, self.size, self.crop, normalize, layout, self.masks, self.resize, folder=self.folder)
 
+# %% ../nbs/01_data.ipynb #f33cedac
+def write_sample_grid(cfg:DataConfig, # the dataset
+                      layout:str, # its layout, as the summary found it
+                      out:str='.', # folder for the PNG
+                     ) -> Path: # the PNG written: `OUT/<name>_samples.png`
+    "Twelve test images of the dataset with their masks in red, as a PNG."
+    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    with warnings.catch_warnings():   # the summary has said it already
+        warnings.simplefilter('ignore')
+        test_ds = load_dataset(cfg.root, cfg.category, 'test', cfg.size, cfg.crop, layout=layout, masks=cfg.masks, resize=cfg.resize, folder=cfg.folder)
+    fig = show_batch(test_ds, n=12, ncols=6, title=f'{cfg.name}: test samples, masks in red')
+    png = Path(out)/f'{cfg.name}_samples.png'; png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png, dpi=90); plt.close(fig)
+    return png
+
 # %% ../nbs/01_data.ipynb #c119
 @config_command(DataConfig)
 def data_cli(cfg:DataConfig, # the dataset and how its images are read
@@ -837,12 +852,6 @@ def data_cli(cfg:DataConfig, # the dataset and how its images are read
     s = summarize(cfg.root, cfg.category, cfg.layout, cfg.masks, folder=cfg.folder)
     if json: print(dumps_json(s))   # strict JSON: no NaN
     else: _print_summary(s)
-    import matplotlib; matplotlib.use('Agg')
-    with warnings.catch_warnings():   # the summary has said it already
-        warnings.simplefilter('ignore')
-        test_ds = load_dataset(cfg.root, cfg.category, 'test', cfg.size, cfg.crop, layout=s['layout'], masks=cfg.masks, resize=cfg.resize, folder=cfg.folder)
-    fig = show_batch(test_ds, n=12, ncols=6, title=f'{cfg.name}: test samples, masks in red')
-    png = Path(out)/f'{cfg.name}_samples.png'; png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png, dpi=90); import matplotlib.pyplot as plt; plt.close(fig)
+    png = write_sample_grid(cfg, s['layout'], out)
     if not json: print(f"sample grid: {png}")
     return 0

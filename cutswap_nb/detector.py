@@ -39,7 +39,7 @@ __all__ = ['FIT', 'BATCH_MARGIN', 'DETECTOR_FORMAT', 'IMAGE_METRICS', 'PIXEL_MET
            'measure', 'eval_summary', 'eval_result', 'write_eval_figures', 'EvalConfig', 'write_eval', 'eval_cli',
            'append_rows', 'fsync_file', 'write_rows', 'read_rows', 'heatmap_root', 'heatmap_name', 'predict_lock',
            'file_sha1', 'check_run', 'predict_workers', 'take_retries', 'predict_images', 'PredictConfig',
-           'predict_cli']
+           'predict_summary', 'predict_cli']
 
 # %% ../nbs/10_detector.ipynb #c008
 def _is_glob(s:str) -> bool: return any(c in s for c in '*?[')
@@ -765,6 +765,18 @@ class PredictConfig:
         if self.threshold is not None and not math.isfinite(self.threshold): raise ConfigError(f"--threshold must be a finite number, not {self.threshold}")
         object.__setattr__(self, 'device', resolve_device(self.device))
 
+# %% ../nbs/10_detector.ipynb #c7b1d005
+def predict_summary(n:dict, # the counts `predict_images` returns
+                    threshold:float|None, # the threshold the run used
+                    seconds:float, # the run's wall time
+                    out, heatmaps:bool=False, # where the run wrote, and whether heatmaps too
+                   ) -> str:
+    "What `cutswap predict` prints at the end: the counts (which add up to the images), the threshold, the files."
+    retried = f" ({n['retried']} earlier error{'s' if n['retried'] != 1 else ''} retried)" if n['retried'] else ''
+    return (f"{n['images']} images: {n['scored']} scored, {n['failed']} unreadable, {n['skipped']} done by an earlier run{retried}"
+            f"; threshold {'none' if threshold is None else f'{threshold:.4g}'}; {seconds:.1f}s\n"
+            f"  wrote {Path(out)/'scores.csv'}" + (f", {Path(out)/'errors.csv'}" if n['failed'] else '') + (f", {Path(out)/'heatmaps'}/" if heatmaps else ''))
+
 # %% ../nbs/10_detector.ipynb #c140
 @config_command(PredictConfig)
 def predict_cli(cfg:PredictConfig, # what to score, with which detector, and where the results go
@@ -773,13 +785,10 @@ def predict_cli(cfg:PredictConfig, # what to score, with which detector, and whe
                ) -> int:
     "Score new images with a saved detector: scores.csv (path, score, anomalous, heatmap), errors.csv, optional heatmaps."
     det = OnnxDetector.load(cfg.model) if str(cfg.model).lower().endswith('.onnx') else Detector.load(cfg.model, cfg.device)
-    out, t0 = cfg.out, time.perf_counter()
-    n = predict_images(det, cfg.images, out, cfg.threshold, cfg.heatmaps, cfg.batch_size, cfg.workers, cfg.model, not quiet, wait=wait)
+    t0 = time.perf_counter()
+    n = predict_images(det, cfg.images, cfg.out, cfg.threshold, cfg.heatmaps, cfg.batch_size, cfg.workers, cfg.model, not quiet, wait=wait)
     thr = det.threshold if cfg.threshold is None else cfg.threshold
-    print(f"{n['images']} images: {n['scored']} scored, {n['failed']} unreadable, {n['skipped']} done by an earlier run"
-          + (f" ({n['retried']} earlier error{'s' if n['retried'] != 1 else ''} retried)" if n['retried'] else '')
-          + f"; threshold {'none' if thr is None else f'{thr:.4g}'}; {time.perf_counter() - t0:.1f}s")
-    print(f"  wrote {Path(out)/'scores.csv'}" + (f", {Path(out)/'errors.csv'}" if n['failed'] else '') + (f", {Path(out)/'heatmaps'}/" if cfg.heatmaps else ''))
+    print(predict_summary(n, thr, time.perf_counter() - t0, cfg.out, cfg.heatmaps))
     if n['scored'] + n['skipped'] == 0:
-        print(f"cutswap predict: no image could be scored; see {Path(out)/'errors.csv'}", file=sys.stderr); return 1
+        print(f"cutswap predict: no image could be scored; see {Path(cfg.out)/'errors.csv'}", file=sys.stderr); return 1
     return 0

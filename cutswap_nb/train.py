@@ -220,7 +220,7 @@ def scope(self:TrainConfig) -> str: return '+'.join(self.categories)    # the ru
 @patch(as_prop=True)
 def run_dir(self:TrainConfig) -> Path: return Path(self.out)/self.scope/(self.run_name or self.method)
 
-# %% ../nbs/07_train.ipynb #54631cc2
+# %% ../nbs/07_train.ipynb #65edc35f
 @patch(as_prop=True)
 def folder(self:TrainConfig) -> FolderLayout|None: return folder_layout(self) if self.normal else None   # the Folder layout, if given
 
