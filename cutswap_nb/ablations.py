@@ -74,6 +74,7 @@ def _ablation_rows(rows, over, coreset, protocol):
     return [r for r in rows if r.get('status') == 'ok' and r['method'] == 'cutswap' and r['coreset'] == coreset
             and r.get('variant') == variant_name(over) and (protocol is None or r['protocol'] == protocol)]
 
+# %% ../nbs/14_ablations.ipynb #57c08af4
 def ablation_table(rows:list, # result rows (e.g. `ResultsStore.rows`)
                    name:str, # a key of ABLATIONS
                    coreset:float=0.001, # PatchCore coreset ratio of the rows to show

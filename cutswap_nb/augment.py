@@ -271,6 +271,8 @@ def make_negatives(images:Tensor, # (B, C, H, W) positive images
 
 # %% ../nbs/05_augment.ipynb #c080
 _YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
+
+# %% ../nbs/05_augment.ipynb #00a2a2bf
 _YIQ_INV = torch.linalg.inv(_YIQ)     # once, on the CPU: no inversion (and no device sync) per batch
 
 # %% ../nbs/05_augment.ipynb #c081

@@ -37,9 +37,14 @@ __all__ = ['PROTOCOLS', 'SCOPES', 'BENCH_LAYOUTS', 'KEY_FIELDS', 'KEY_DEFAULTS',
 
 # %% ../nbs/13_benchmark.ipynb #c006
 PROTOCOLS = ('offline', 'paper')
+
+# %% ../nbs/13_benchmark.ipynb #7932367c
 SCOPES = ('category', 'dataset')
+
+# %% ../nbs/13_benchmark.ipynb #68c5a1b0
 BENCH_LAYOUTS = tuple(l for l in LAYOUTS if l != 'folder')   # a study reads categories under a root
 
+# %% ../nbs/13_benchmark.ipynb #0f2f6892
 def _as_tuple(v, conv=str) -> tuple:
     "A tuple from a comma/space-separated string or a sequence."
     if isinstance(v, (str, int, float)): v = str(v).replace(',', ' ').split()
@@ -60,6 +65,7 @@ def _check_bench(cfg):
         if getattr(cfg, k) < 1: raise ConfigError(f"{k} must be positive, not {getattr(cfg, k)}")
     if cfg.crop > cfg.size: raise ConfigError(f"crop ({cfg.crop}) must not exceed size ({cfg.size})")
 
+# %% ../nbs/13_benchmark.ipynb #32993e89
 def _train_overrides(levels, # the `levels` setting (None: not given)
                      overrides:dict, # the variant's `TrainConfig` changes
                     ) -> dict: # a new dict: the changes, with `levels` among them, checked
@@ -71,6 +77,7 @@ def _train_overrides(levels, # the `levels` setting (None: not given)
         raise ConfigError(f"levels {levels} and train_overrides levels {over['levels']} differ; give one of them")
     return {**over, 'levels': levels}
 
+# %% ../nbs/13_benchmark.ipynb #a15eed3b
 def _bench_folder(cfg) -> FolderLayout|None:
     "The Folder layout `cfg` reads, named by its one category (None: categories under `root`); sets `cfg.categories` to its name."
     if not (cfg.root or cfg.normal):
@@ -82,6 +89,7 @@ def _bench_folder(cfg) -> FolderLayout|None:
     cfg.categories = (folder.name,)
     return folder
 
+# %% ../nbs/13_benchmark.ipynb #6bddf9d8
 def _bench_post_init(self):
     self.categories, self.methods = _as_tuple(self.categories), _as_tuple(self.methods)
     self.coresets, self.seeds = _as_tuple(self.coresets, float), _as_tuple(self.seeds, int)
@@ -128,12 +136,16 @@ class BenchConfig:
 
 # %% ../nbs/13_benchmark.ipynb #c015
 KEY_FIELDS = ('category', 'method', 'coreset', 'protocol', 'variant', 'seed', 'epochs', 'scope', 'embedding')
+
+# %% ../nbs/13_benchmark.ipynb #e7719198
 KEY_DEFAULTS = dict(variant='default', seed=0, scope='category', embedding='anomalib')
 
+# %% ../nbs/13_benchmark.ipynb #e385258c
 def row_key(row:dict) -> tuple:
     "The cell a row fills."
     return tuple(row.get(k, KEY_DEFAULTS.get(k)) for k in KEY_FIELDS)
 
+# %% ../nbs/13_benchmark.ipynb #e5237045
 def row_done(row:dict) -> bool:
     "Does this row finish its cell? (successful, with per-image scores)"
     return row.get('status') == 'ok' and row.get('image_scores') is not None
@@ -181,15 +193,18 @@ class Job:
     seed: int
     categories: tuple
 
+# %% ../nbs/13_benchmark.ipynb #cfaf4205
 def bench_jobs(cfg:BenchConfig) -> list:
     "The jobs of a study, seed-major (all of seed 0 first), so that a study stopped early has whole seeds."
     groups = [(c,) for c in cfg.categories] if cfg.scope == 'category' else [tuple(cfg.categories)]
     return [Job(s, g) for s in cfg.seeds for g in groups]
 
+# %% ../nbs/13_benchmark.ipynb #fc41f0ee
 def bench_dataset(cfg:BenchConfig, category:str, split:str):
     "One split of a category as the study reads it: under `root` in its layout, or the study's Folder layout."
     return load_dataset(cfg.root, category, split, cfg.size, cfg.crop, layout=cfg.layout, masks=cfg.masks, resize=cfg.resize, folder=cfg.folder)
 
+# %% ../nbs/13_benchmark.ipynb #61c99523
 def job_cost(cfg:BenchConfig, job:Job) -> float:
     "Expected relative cost: training images × epochs × trained methods (1 for untuned-only jobs)."
     def n_train(c):
@@ -214,6 +229,7 @@ def dist_env() -> tuple:
     "(rank, world size, local rank) from torchrun's environment; (0, 1, 0) outside torchrun."
     return tuple(int(os.environ.get(k, d)) for k, d in (('RANK', 0), ('WORLD_SIZE', 1), ('LOCAL_RANK', 0)))
 
+# %% ../nbs/13_benchmark.ipynb #f19e4bb7
 def rank_device(device:torch.device, # the study's device, as its config resolved it
                 local_rank:int, world:int) -> torch.device:
     "The device of one rank: 'cuda:LOCAL_RANK' when CUDA is used and several ranks run, else the configured device."
@@ -272,9 +288,11 @@ def _cell(cfg:BenchConfig, job:Job, category:str, method:str, coreset:float) -> 
     return dict(category=category, method=method, coreset=coreset, protocol=cfg.protocol, variant=cfg.variant,
                 seed=job.seed, epochs=cfg.epochs, scope=cfg.scope, embedding=cfg.embedding)
 
+# %% ../nbs/13_benchmark.ipynb #e0b4cf26
 def _error_row(cell:dict, e:Exception) -> dict:
     return dict(cell, status='error', error=f"{type(e).__name__}: {e}", finished=time.strftime('%Y-%m-%d %H:%M:%S'))
 
+# %% ../nbs/13_benchmark.ipynb #bb7a9377
 def _load_splits(cfg:BenchConfig, category:str, progress:bool) -> dict:
     return {s: load_tensors(bench_dataset(cfg, category, s), progress=progress) for s in ('train', 'test')}
 
@@ -286,6 +304,7 @@ def _row(cfg, cell, enc, met, device) -> dict:
                 data=dataset_record(cfg.root, cell['category'], cfg.layout, folder=cfg.folder),
                 versions=versions(), finished=time.strftime('%Y-%m-%d %H:%M:%S'))
 
+# %% ../nbs/13_benchmark.ipynb #8167cca5
 def _print_row(r):
     px = '–' if r.get('pixel_auroc') is None else f"{r['pixel_auroc']:.3f}"
     print(f"{r['category']:12s} {r['method']:9s} seed {r['seed']} coreset {r['coreset']:<6} "
@@ -326,6 +345,7 @@ def wait_for_ranks(world:int):
     if not dist.is_initialized(): dist.init_process_group('gloo', timeout=datetime.timedelta(days=7))
     dist.barrier(); dist.destroy_process_group()
 
+# %% ../nbs/13_benchmark.ipynb #7d8836d9
 def run_bench(cfg:BenchConfig, # what to run
               progress:bool=True, # progress bars
               verbose:bool=True, # print a line per result
@@ -348,6 +368,7 @@ def study_rows(store:ResultsStore, cfg:BenchConfig) -> list:
             and r.get('scope', 'category') == cfg.scope and r.get('embedding', 'anomalib') == cfg.embedding
             and r['epochs'] == cfg.epochs and r.get('seed', 0) in cfg.seeds and r['category'] in cfg.categories]
 
+# %% ../nbs/13_benchmark.ipynb #36113fda
 def _protocol_line(cfg, rows) -> str:
     what = ('ImageNet weights' if cfg.protocol == 'paper' else
             'seeded random initialisation; CutSwap’s LayerCAM model is the CutPaste run of the same category, seed and budget; '
@@ -378,8 +399,11 @@ STUDY_DESIGN = dict(name='paper-budget', protocol='offline', scope='category', e
                     size=256, crop=224, resize='squash', coresets=(0.001, 0.01), primary_coreset=0.01,
                     categories=('bottle', 'pill', 'screw'), seeds=(0, 1, 2, 3, 4), metrics=('image_auroc', 'pixel_auroc', 'pro'),
                     reference=dict(embedding='reference', coresets=(0.01,), seeds=(1,)))
+
+# %% ../nbs/13_benchmark.ipynb #4a7b152a
 DESIGN_FIELDS = ('protocol', 'scope', 'embedding', 'epochs', 'batch_size', 'size', 'crop', 'resize', 'coresets', 'categories', 'seeds')
 
+# %% ../nbs/13_benchmark.ipynb #fa7c99e3
 def reference_config(cfg:BenchConfig, # a study
                      design:dict=STUDY_DESIGN, # the design it may belong to
                     ) -> BenchConfig|None: # None for a study outside the design, or without its reference seed
@@ -390,6 +414,7 @@ def reference_config(cfg:BenchConfig, # a study
     coresets = tuple(c for c in ref['coresets'] if c in cfg.coresets) or cfg.coresets[-1:]   # a study without them: its largest
     return replace(cfg, embedding=ref['embedding'], coresets=coresets, seeds=seeds)
 
+# %% ../nbs/13_benchmark.ipynb #f13e3a0c
 def study_configs(root:str, # dataset root
                   out:str, # training runs go here
                   design:dict=STUDY_DESIGN, # the study's settings
@@ -409,6 +434,7 @@ def design_options(given:dict, # the BenchConfig settings a user gave
     held = tuple(c for c in design['categories'] if (Path(given.get('root') or '.')/c).is_dir())
     return {**{k: design[k] for k in DESIGN_FIELDS}, 'categories': held or design['categories'], **given}
 
+# %% ../nbs/13_benchmark.ipynb #3a1a29c7
 @patch(cls_method=True)
 def from_options(cls:BenchConfig, given:dict) -> BenchConfig:
     "The config of the options a user gave (`cutswap bench`): with `design`, the design's settings fill the rest."
@@ -417,8 +443,10 @@ def from_options(cls:BenchConfig, given:dict) -> BenchConfig:
 # %% ../nbs/13_benchmark.ipynb #c062
 EVAL_WEIGHT = 15.0   # cost of evaluating one image, in training image-epochs
 
+# %% ../nbs/13_benchmark.ipynb #026795d7
 def _cfg_cells(cfg, job) -> list: return [_cell(cfg, job, c, m, k) for c in job.categories for m in cfg.methods for k in cfg.coresets]
 
+# %% ../nbs/13_benchmark.ipynb #fd2c354b
 def study_cells(cfg:BenchConfig, # the study
                 ref:BenchConfig|None, # its reference-embedding rows (or None)
                 rows:list, # committed rows
@@ -432,6 +460,7 @@ def study_cells(cfg:BenchConfig, # the study
         if missing: out.append((job, missing))
     return out
 
+# %% ../nbs/13_benchmark.ipynb #7c66bc25
 def cell_cost(cfg:BenchConfig, job:Job, missing:list,
               sizes:dict|None=None, # {category: (training images, test images)}; None: counted in the data
              ) -> float:
@@ -449,6 +478,7 @@ def cell_cost(cfg:BenchConfig, job:Job, missing:list,
 # %% ../nbs/13_benchmark.ipynb #c066
 PRIOR_RATE = 1.6e-3   # seconds per unit of cell cost before anything is measured (H200: 1.34e-3)
 
+# %% ../nbs/13_benchmark.ipynb #83501593
 class WindowClock:
     "Time left in a window, and the estimated seconds of a cell from the speed measured so far."
     def __init__(self, budget:float, prior_rate:float=PRIOR_RATE, margin:float=1.1, clock=time.monotonic):
@@ -467,6 +497,7 @@ def _provenance(row:dict, **extra) -> dict:
     p = dict(gpu=row.get('device'), torch=(row.get('versions') or {}).get('torch'), date=row.get('finished'))
     return {**p, **{k: v for k, v in extra.items() if v is not None}, **(row.get('provenance') or {})}
 
+# %% ../nbs/13_benchmark.ipynb #44f3e9f8
 def _git_commit(root=None) -> str|None:
     "This checkout's short commit, '+dirty' with uncommitted changes to tracked files; None outside git."
     import subprocess, cutswap_nb
@@ -477,6 +508,7 @@ def _git_commit(root=None) -> str|None:
         return (c + ('+dirty' if dirty else '')) if c else None
     except (OSError, subprocess.SubprocessError): return None
 
+# %% ../nbs/13_benchmark.ipynb #2e0f55bb
 def _cell_histories(cfg, job, methods) -> dict:
     "{'<protocol>/seed<S>/<categories>/<method>': history.csv text} of the cell's training runs of `methods`."
     out = {}
@@ -495,6 +527,7 @@ def _window_store(out:Path, committed:list) -> ResultsStore:
     write_json_atomic(dict(rows=store.rows), store.path)
     return store
 
+# %% ../nbs/13_benchmark.ipynb #44b55354
 def _record_cell(doc:dict, cfg:BenchConfig, job:Job, missing:list, store:ResultsStore, committed_keys:set, timing:dict, verbose:bool):
     "Add a cell to the window's `doc`: its record, and its new rows (with provenance) and histories when every row succeeded."
     info, keys, name = doc['window'], {row_key(m) for m in missing}, f"{'+'.join(job.categories)} seed {job.seed}"
@@ -508,6 +541,7 @@ def _record_cell(doc:dict, cfg:BenchConfig, job:Job, missing:list, store:Results
         doc['histories'].update(_cell_histories(cfg, job, {r['method'] for r in new}))
     elif verbose: print(f"window: {name}: not written ({[r.get('error') for r in new if not row_done(r)] or 'rows missing'})")
 
+# %% ../nbs/13_benchmark.ipynb #5052240e
 def run_window(cfg:BenchConfig, # the study (its `out` holds this window's training runs)
                ref:BenchConfig|None, # the reference-embedding rows, or None
                budget:float, # seconds this window may take
@@ -550,12 +584,15 @@ def run_window(cfg:BenchConfig, # the study (its `out` holds this window's train
 # %% ../nbs/13_benchmark.ipynb #c072
 NUMBER_FIELDS = ('status', 'image_auroc', 'pixel_auroc', 'pro', 'image_f1', 'f1_threshold', 'n_test', 'n_defect', 'image_scores', 'image_labels')
 
+# %% ../nbs/13_benchmark.ipynb #a3b46cf9
 def same_numbers(a:dict, b:dict) -> bool:
     "Do two rows of a cell report the same numbers (metrics, per-image scores and labels)?"
     return all(a.get(k) == b.get(k) for k in NUMBER_FIELDS)
 
+# %% ../nbs/13_benchmark.ipynb #66935632
 class MergeConflict(ConfigError): "Rows of the same key with different numbers, and no `prefer` to settle it."
 
+# %% ../nbs/13_benchmark.ipynb #53f7785d
 def merge_rows(old:list, # committed rows
                new:list, # rows to fold in (several windows' rows, in order)
                prefer:str|None=None, # on a conflict keep the 'new' or the 'old' row; None: refuse
@@ -616,6 +653,7 @@ def _window_cli(cfg:BenchConfig, time_budget:float, study, window_out, commit, p
           f"{time_budget:.0f} s; stopped: {info['stopped']}")
     return 0 if all(c['ok'] for c in info['cells']) else 1
 
+# %% ../nbs/13_benchmark.ipynb #c418010b
 def _report_cli(store:ResultsStore, cfg:BenchConfig) -> int:
     "Write the study's report and print its tables; 1 if a cell of the study failed."
     report = write_report(store, cfg)

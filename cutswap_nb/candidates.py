@@ -55,6 +55,7 @@ def candidates_from_maps(maps:Tensor, # (..., H, W) saliency maps in [0, 1]
 # %% ../nbs/06_candidates.ipynb #k014
 CACHE_VERSION = 2
 
+# %% ../nbs/06_candidates.ipynb #63f11678
 class CacheWarning(UserWarning):
     "A candidate cache that could not be used (stale or unreadable): it is recomputed and overwritten."
 
@@ -107,6 +108,7 @@ def cache_path(cache_dir, # folder of the cache
 def _write_npz(tmp, arrays:dict):
     with open(tmp, 'wb') as f: np.savez_compressed(f, **arrays)    # a file object: numpy adds no '.npz' suffix
 
+# %% ../nbs/06_candidates.ipynb #e8cbf33b
 def save_candidates(path, # file to write (replaced atomically)
                     candidates:Tensor, # bool mask, or uint8 cluster ranks (N, L, H, W)
                     key:dict, # from `candidates_key`
@@ -131,6 +133,7 @@ def _read_npz(path):
         if len(bits) != (n + 7) // 8: raise ValueError(f"{len(bits)} bytes of bits for shape {shape}")
         return stored, torch.from_numpy(np.unpackbits(bits, count=n).reshape(shape).astype(bool))
 
+# %% ../nbs/06_candidates.ipynb #f0b6ab92
 def load_candidates(path, # cache file
                     key:dict, # the key the candidates must have been made with
                    ) -> Tensor|None: # the candidates (bool or uint8 ranks), or None
@@ -195,6 +198,7 @@ def _store(path, candidates, key, progress):
     else:
         if progress: print(f"Candidates cached in {path}")
 
+# %% ../nbs/06_candidates.ipynb #95b205e2
 def compute_candidates(images:Tensor, # (N, 3, H, W) normalised training images
                        saliency_model:torch.nn.Module, # CNN classifier for LayerCAM (see `build_saliency_model`)
                        layers, # its saliency layer names, in order
@@ -226,6 +230,7 @@ def compute_candidates(images:Tensor, # (N, 3, H, W) normalised training images
 # %% ../nbs/06_candidates.ipynb #d6acb2e6
 AGREEMENT = dict(pixels_same=0.999, anchor_tv_max=0.02)   # what two candidate sets of the same images must meet (derived below)
 
+# %% ../nbs/06_candidates.ipynb #4763ee89
 def anchor_distance(a:Tensor, b:Tensor, # candidates of the same images: bool (N, L, H, W) masks or uint8 ranks
                    ) -> Tensor: # float64 (N, L): total-variation distance between the anchor distributions of a and b
     "Total-variation distance between the distributions one anchor is drawn from, per image and level."
@@ -263,6 +268,7 @@ def candidate_agreement(a:Tensor, b:Tensor, # candidates of the same images from
                 generator_in_step=in_step, anchor_tv_max=tv.max().item(), anchor_tv_mean=tv.mean().item(), draws=draws,
                 rows_differing=[[int(i), int(l)] for i, l in (~rows_same).nonzero().tolist()])
 
+# %% ../nbs/06_candidates.ipynb #2035bc4b
 def agreement_ok(res:dict, # from `candidate_agreement`
                  tol:dict=AGREEMENT) -> bool:
     "Whether two candidate sets agree as far as training can tell (see above)."

@@ -24,6 +24,7 @@ COMMANDS = {
     'demo':    ('cutswap_nb.demo', 'demo_cli', 'the whole pipeline on the built-in toy category'),
 }
 
+# %% ../nbs/17_cli.ipynb #55434821
 def usage() -> str:
     "What `cutswap --help` prints."
     from cutswap_nb import __version__
@@ -37,6 +38,7 @@ def _is_call_parse(fn) -> bool:
     import fastcore.script
     return hasattr(fn, '__wrapped__') and getattr(getattr(fn, '__code__', None), 'co_filename', '') == fastcore.script.__file__
 
+# %% ../nbs/17_cli.ipynb #6351d1d4
 def run_command(fn, # a `call_parse` function, or a plain function taking an argument list
                 argv:list, # the arguments after the sub-command's name
                 prog:str='cutswap', # the name shown in usage and error lines

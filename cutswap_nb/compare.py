@@ -28,6 +28,7 @@ def select_rows(rows:list, # benchmark rows
             and r.get('variant', 'default') == variant and (protocol is None or r.get('protocol') == protocol)
             and (scope is None or r.get('scope', 'category') == scope)]
 
+# %% ../nbs/12_compare.ipynb #dc34c777
 def seed_values(rows:list, # rows of one coreset ratio (see `select_rows`)
                 metric:str='image_auroc', # a numeric field of the rows
                ) -> dict: # {(category, method): {seed: value}}
@@ -44,6 +45,7 @@ def mean_std(values) -> tuple:
     v = np.asarray(list(values), dtype=float)
     return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else float('nan'), len(v)
 
+# %% ../nbs/12_compare.ipynb #c7178e5e
 def average_over_categories(per_seed:dict, # {category: {seed: value}} of one method
                            ) -> dict: # {seed: mean over categories}, for seeds every category has
     "Per seed, the mean over categories (the paper's Average row)."
@@ -57,6 +59,7 @@ def _fmt_mean_std(vals, paper=None) -> str:
     txt = f'{m:.3f}' + (f' ± {s:.3f}' if n > 1 else '')
     return txt + (f' ({paper:.3f})' if paper is not None else '')
 
+# %% ../nbs/12_compare.ipynb #6bb2c395
 def summary_table(rows:list, # benchmark rows
                   coreset:float, # the coreset ratio to tabulate
                   metrics=('image_auroc', 'pixel_auroc'), # one column per method and metric
@@ -120,6 +123,7 @@ def _by_seed(runs) -> dict:
     "{seed: (labels, scores_a, scores_b)} from a dict, or from a list in seed order (position = seed)."
     return dict(runs) if isinstance(runs, dict) else dict(enumerate(runs))
 
+# %% ../nbs/12_compare.ipynb #c7458b97
 def _seed_weights(rng, seeds:list, n_boot:int) -> np.ndarray:
     "(n_boot, len(seeds)) how often each seed is drawn when len(seeds) seeds are drawn with replacement."
     pick = rng.integers(0, len(seeds), (n_boot, len(seeds)))
@@ -161,6 +165,7 @@ def paired_bootstrap(cells:dict, # {category: {seed: (labels, scores_a, scores_b
 # %% ../nbs/12_compare.ipynb #c032
 PAIRS = (('cutswap', 'cutpaste'), ('cutswap', 'none'), ('cutpaste', 'none'))   # (A, B): A − B
 
+# %% ../nbs/12_compare.ipynb #82c60bdc
 def _paired_cells(rows, a, b) -> dict:
     "{category: {seed: (labels, scores_a, scores_b)}} over the seeds both methods have, with per-image scores."
     by = {(r['category'], r['method'], r.get('seed', 0)): r for r in rows if r.get('image_scores') is not None}
@@ -170,17 +175,20 @@ def _paired_cells(rows, a, b) -> dict:
             cells.setdefault(cat, {})[s] = (r['image_labels'], r['image_scores'], by[(cat, b, s)]['image_scores'])
     return cells
 
+# %% ../nbs/12_compare.ipynb #0707a698
 def fmt_difference(d:tuple|None, # (difference, low, high), as `paired_bootstrap` gives it; None: no value
                    minus:str='-', # the minus sign to write ('−' for prose)
                   ) -> str:
     "A paired difference and its interval: +0.063 [+0.006, +0.118]; '–' for None."
     return '–' if d is None else f'{d[0]:+.3f} [{d[1]:+.3f}, {d[2]:+.3f}]'.replace('-', minus)
 
+# %% ../nbs/12_compare.ipynb #0fdeef47
 def _fmt_diff(vals) -> str:
     if not vals: return '–'
     m, s, n = mean_std(vals)
     return f'{m:+.3f}' + (f' ± {s:.3f}' if n > 1 else '')
 
+# %% ../nbs/12_compare.ipynb #760bacb5
 def _pixel_diffs(rows, a, b, cat):
     v = seed_values([r for r in rows if r['category'] == cat], 'pixel_auroc')
     common = sorted(set(v.get((cat, a), {})) & set(v.get((cat, b), {})))
@@ -210,6 +218,7 @@ def pair_differences(rows:list, # benchmark rows
     return {(c, s): v[(c, a)][s] - v[(c, b)][s] for (c, m) in sorted(v) if m == a and (c, b) in v
             for s in sorted(v[(c, a)]) if s in v[(c, b)]}
 
+# %% ../nbs/12_compare.ipynb #e5bf2346
 def paired_t_interval(rows:list, coreset:float, a:str, b:str,
                       level:float=0.95, # coverage
                       **select) -> tuple|None: # (mean difference, low, high); None with fewer than two pairs
@@ -256,6 +265,7 @@ def paired_table(rows:list, # benchmark rows with per-image scores
 # %% ../nbs/12_compare.ipynb #c045
 COLORS = {'none': '#9e9e9e', 'cutpaste': '#f28e2b', 'cutswap': '#4e79a7'}
 
+# %% ../nbs/12_compare.ipynb #f912377a
 def plot_seed_dots(rows:list, # benchmark rows
                    coreset:float, # the coreset ratio
                    metrics=('image_auroc', 'pixel_auroc'),
@@ -313,6 +323,7 @@ def plot_forest(rows:list, # benchmark rows with per-image scores
 # %% ../nbs/12_compare.ipynb #c059
 SCENARIOS = ('images', 'categories', 'new')   # what a difference is claimed about: these test images, these categories, new categories
 
+# %% ../nbs/12_compare.ipynb #15603606
 def variance_components(rows:list, # benchmark rows with per-image scores
                         coreset:float, a:str, b:str, # the difference A − B
                         n_boot:int=2000, # bootstrap replicates for the test-set variance
@@ -332,6 +343,7 @@ def variance_components(rows:list, # benchmark rows with per-image scores
     cat_all = max(0., (ms_cat - ms_res) / S); test = float(np.mean(vt))
     return dict(categories=C, seeds=S, mean=float(m), run=ms_res, seed=max(0., (ms_seed - ms_res) / C), test=test, cat=max(0., cat_all - test))
 
+# %% ../nbs/12_compare.ipynb #dd3d71d1
 def design_se(v:dict, # from `variance_components`
               C:int, S:int, # categories and seeds of the design
               scenario:str='categories', # one of SCENARIOS
@@ -340,11 +352,13 @@ def design_se(v:dict, # from `variance_components`
     test_cat = {'images': 0., 'categories': v['test'], 'new': v['test'] + v['cat']}[scenario]
     return float(np.sqrt(test_cat / C + v['seed'] / S + v['run'] / (C * S)))
 
+# %% ../nbs/12_compare.ipynb #6419f8e5
 def power(v:dict, C:int, S:int, delta:float=0.02, scenario:str='categories', alpha:float=0.05) -> float:
     "Power of a two-sided test at level alpha to detect a difference `delta` with C categories × S seeds."
     from scipy.stats import norm
     return float(norm.cdf(delta / design_se(v, C, S, scenario) - norm.ppf(1 - alpha / 2)))
 
+# %% ../nbs/12_compare.ipynb #797c1dae
 def seeds_needed(v:dict, C:int, delta:float=0.02, target:float=0.8, scenario:str='categories', max_seeds:int=100) -> int|None:
     "The fewest seeds with which C categories detect `delta` with power `target`; None if more than max_seeds."
     return next((S for S in range(1, max_seeds + 1) if power(v, C, S, delta, scenario) >= target), None)

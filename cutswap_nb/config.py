@@ -32,6 +32,7 @@ def _docment(cls, name:str) -> str:
             if d: return d
     return ''
 
+# %% ../nbs/00b_config.ipynb #ac6a58e4
 def config_options(cls, # a dataclass of settings
                   ) -> list[dict]: # one record per option: name, flags, type, default, required, help
     "The command-line options of the settings dataclass `cls`, from its fields and their docments."
@@ -54,10 +55,12 @@ class _Formatter(argparse.HelpFormatter):
         super().__init__(prog, max_help_position=cols // 2, width=cols)
     def _get_default_metavar_for_optional(self, action): return f'({action.type.__name__})' if action.type else ''
 
+# %% ../nbs/00b_config.ipynb #427906b5
 def _shown(v) -> str:
     "A default as the command line writes it: tuples comma-separated (an empty one: nothing)."
     return ','.join(map(str, v)) if isinstance(v, (tuple, list)) else str(v)
 
+# %% ../nbs/00b_config.ipynb #36c29a3e
 def add_option(p:argparse.ArgumentParser, # the parser to add to
                o:dict, # a record of `config_options` (or the same keys)
                given_only:bool=False, # leave the option out of the parsed arguments unless it is given
@@ -97,6 +100,7 @@ def _setting_names(cls) -> dict:
     "{spelling: field} for every option of `cls`, its aliases included (`coreset` -> `coresets`)."
     return {f[2:].replace('-', '_'): o['name'] for o in config_options(cls) for f in o['flags']}
 
+# %% ../nbs/00b_config.ipynb #9f8c78aa
 def config_command(cls): # the settings dataclass the command's first parameter takes
     "Decorator: make `fn(cfg:cls, **extras)` a sub-command taking an argument list (or, from Python, keywords)."
     def deco(fn):

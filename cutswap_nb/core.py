@@ -22,19 +22,30 @@ __all__ = ['METHODS', 'TRAINED_METHODS', 'CLUSTER_MODES', 'STRATEGIES', 'PATCH_R
 
 # %% ../nbs/00_core.ipynb #c006
 METHODS = ('none', 'cutpaste', 'cutswap')     # encoders compared: untuned ResNet18, CutPaste- or CutSwap-trained
+
+# %% ../nbs/00_core.ipynb #2b8b00b9
 TRAINED_METHODS = ('cutpaste', 'cutswap')     # the self-supervised tasks `train` runs
 
 # %% ../nbs/00_core.ipynb #c008
 CLUSTER_MODES = ('max', 'min', 'random')      # which k-means cluster gives the anchors
+
+# %% ../nbs/00_core.ipynb #3ba47f97
 STRATEGIES = ('kmeans', 'topk')               # k-means clusters, or the top-k most salient pixels
+
+# %% ../nbs/00_core.ipynb #b12c9e7d
 PATCH_RULES = ('fixed', 'cutpaste', 'scar')   # patch-size laws: fixed side, CutPaste's area law, thin scars
+
+# %% ../nbs/00_core.ipynb #fc7aacf8
 BALANCES = ('weight', 'replicate')            # class-weighted loss, or replicated jittered positives
+
+# %% ../nbs/00_core.ipynb #5a38b2c0
 N_SALIENCY_LAYERS = 5                         # LayerCAM maps per image (VGG16 pool1..pool5 in the paper)
 
 # %% ../nbs/00_core.ipynb #c014
 class ConfigError(ValueError):
     "A setting that cannot be used; the message names the setting (or file) at fault and the way out."
 
+# %% ../nbs/00_core.ipynb #b5be69ef
 def check_choice(name:str, # the setting's name, as the user wrote it
                  value, # its value
                  choices, # the allowed values
@@ -66,6 +77,7 @@ def default_device() -> torch.device:
     "CUDA when available, else CPU."
     return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
 
+# %% ../nbs/00_core.ipynb #b9deb70b
 def resolve_device(device=None, # None (CUDA when available), 'cpu', 'cuda', 'cuda:1' or a torch.device
                   ) -> torch.device:
     "The `torch.device` for a user's setting; `ConfigError` for a name that is not a device or CUDA that is absent."
@@ -77,6 +89,7 @@ def resolve_device(device=None, # None (CUDA when available), 'cpu', 'cuda', 'cu
     if dev.type not in ('cpu', 'cuda'): raise ConfigError(f"device must be cpu or cuda, not {device!r}")
     return dev
 
+# %% ../nbs/00_core.ipynb #633e8fa9
 def device_name(device) -> str:
     "How a run records its device: 'cuda (NVIDIA H200)' or 'cpu (x86_64, 2 threads)'."
     device = torch.device(device)
@@ -90,6 +103,7 @@ def versions() -> dict:
     return dict(torch=str(torch.__version__), torchvision=str(torchvision.__version__), cutswap_nb=str(cutswap_nb.__version__),
                 python=platform.python_version())
 
+# %% ../nbs/00_core.ipynb #748e17a8
 def set_seed(seed:int):
     "Seed Python's, NumPy's and torch's global generators (CPU and CUDA)."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
@@ -105,6 +119,7 @@ def strict_json(obj):
     if isinstance(obj, os.PathLike): return os.fspath(obj)
     return obj
 
+# %% ../nbs/00_core.ipynb #675f32c3
 def dumps_json(obj, # dicts, lists, numbers, strings; numpy and torch values; paths
                indent:int|None=1, # as for `json.dumps`
               ) -> str: # strict JSON text: never `NaN` or `Infinity`
@@ -116,6 +131,7 @@ def _umask_chmod(path):
     "Give a `mkstemp` file (created 0600) the permissions of an ordinary new file."
     um = os.umask(0); os.umask(um); os.chmod(path, 0o666 & ~um)
 
+# %% ../nbs/00_core.ipynb #0cd92a79
 def replace_atomic(path, write) -> Path:
     "Call `write(tmp_path)` on a temporary file beside `path`, then move it over `path` in one step."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -130,14 +146,17 @@ def replace_atomic(path, write) -> Path:
 def _write_synced(tmp, text:str):
     with open(tmp, 'w') as f: f.write(text); f.flush(); os.fsync(f.fileno())
 
+# %% ../nbs/00_core.ipynb #0ed7d034
 def save_atomic(obj, path) -> Path:
     "`torch.save` to a temporary file in the same folder, then `os.replace`."
     return replace_atomic(path, lambda tmp: torch.save(obj, tmp))
 
+# %% ../nbs/00_core.ipynb #2aaed40b
 def write_text_atomic(text:str, path) -> Path:
     "Text through a temporary file and `os.replace`: readers see the old or the new file."
     return replace_atomic(path, lambda tmp: _write_synced(tmp, text))
 
+# %% ../nbs/00_core.ipynb #069b71f0
 def write_json_atomic(obj, path) -> Path:
     "Strict JSON (`dumps_json`: NaN and infinities as null) through a temporary file and `os.replace`."
     return write_text_atomic(dumps_json(obj), path)
@@ -145,6 +164,7 @@ def write_json_atomic(obj, path) -> Path:
 # %% ../nbs/00_core.ipynb #c041
 _SAFE_GLOBALS = ('torch.', 'collections.OrderedDict', 'builtins.set', 'builtins.frozenset', 'builtins.bytearray', '_codecs.encode')
 
+# %% ../nbs/00_core.ipynb #41bdff96
 def _pickle_globals(data:bytes) -> list[str]:
     "The classes and functions a pickle would import (GLOBAL, STACK_GLOBAL, INST), read from its opcodes without running any."
     names, strings = [], []
@@ -156,6 +176,7 @@ def _pickle_globals(data:bytes) -> list[str]:
     except Exception: pass   # a damaged pickle: the names read so far
     return list(dict.fromkeys(names))
 
+# %% ../nbs/00_core.ipynb #ce5abe53
 def _pickle_bytes(path:Path, head:bytes) -> bytes|None:
     "The pickle inside a `torch.save` archive, or the file itself when it is a bare pickle; None otherwise."
     if zipfile.is_zipfile(path):
@@ -208,6 +229,7 @@ def append_text_durable(path, # file to append to (created if absent)
     with open(path, 'a') as f: f.write(text); f.flush(); os.fsync(f.fileno())
     return path
 
+# %% ../nbs/00_core.ipynb #f3c874bd
 def read_complete_lines(path) -> list[str]:
     "The lines of `path` that end in a newline (a torn last line is dropped and cut from the file); [] if absent."
     path = Path(path)

@@ -32,21 +32,28 @@ __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IMG_EXTS', 'ALPHA_MODES', 'LOSSY_FO
 
 # %% ../nbs/01_data.ipynb #c006
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
+
+# %% ../nbs/01_data.ipynb #ef36dd5b
 IMAGENET_STD = (0.229, 0.224, 0.225)
+
+# %% ../nbs/01_data.ipynb #c62921cd
 IMG_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
 
 # %% ../nbs/01_data.ipynb #c007
 class DatasetError(ValueError):
     "A dataset folder, image or mask that cannot be used; the message names the path at fault."
 
+# %% ../nbs/01_data.ipynb #1908e832
 def _is_image(p: Path) -> bool: return p.is_file() and p.suffix.lower() in IMG_EXTS and not p.name.startswith('.')
 
+# %% ../nbs/01_data.ipynb #0020676f
 def _list_images(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if _is_image(p)) if folder.is_dir() else []
 
 # %% ../nbs/01_data.ipynb #c008
 ALPHA_MODES = ('RGBA', 'LA', 'PA', 'RGBa', 'La')   # modes with an alpha channel: composited on black
 
+# %% ../nbs/01_data.ipynb #9a59590c
 def _int_max(im:Image.Image) -> float:
     "The largest value of the integer type a high-depth image's file declares (see the table above)."
     if im.mode.startswith('I;16'): return 65535.
@@ -58,6 +65,7 @@ def _int_max(im:Image.Image) -> float:
     if im.format in ('PNG', 'PPM'): return 65535.   # PNG and PGM hold at most 16 bits (PIL reads PGM scaled to 16)
     return float(2 ** 31 - 1)                       # PIL's 'I' is a signed 32-bit integer
 
+# %% ../nbs/01_data.ipynb #8d4669fa
 def _high_depth(im:Image.Image) -> np.ndarray:
     "A single-channel 16-bit, 32-bit integer or float image as float64 (H, W) in [0, 1], scaled by its type."
     a = np.asarray(im, dtype=np.float64)
@@ -67,6 +75,7 @@ def _high_depth(im:Image.Image) -> np.ndarray:
         return np.clip(a, 0, 1)
     return np.clip(a, 0, None) / _int_max(im)
 
+# %% ../nbs/01_data.ipynb #fa13ce9a
 def to_rgb(im:Image.Image, # an opened image of any mode
           ) -> Image.Image: # 8-bit RGB image
     "Any PIL image as 8-bit RGB: alpha composited on black, 16-bit, 32-bit and float scaled by their type's range (never by their values)."
@@ -89,16 +98,19 @@ def load_rgb(path, # image file: PNG, JPEG, BMP, TIFF or WebP, any mode (1, L, L
             return to_rgb(im)
     except Exception as e: raise DatasetError(f"Cannot read image {path}: {_one_line(e)}") from e
 
+# %% ../nbs/01_data.ipynb #90a01ed8
 def _one_line(e:Exception) -> str:
     "An exception's message on one line (its type when it has none)."
     msg = ' '.join(str(e).split())
     return msg if msg else type(e).__name__
 
+# %% ../nbs/01_data.ipynb #a8f845c2
 def rgb_tensor(im:Image.Image, # an image of any mode
               ) -> torch.Tensor: # (3, H, W) float32 in [0, 1]
     "An image as the (3, H, W) float tensor in [0, 1] that `preprocess` starts from: `to_rgb`, divided by 255."
     return torch.from_numpy(np.asarray(to_rgb(im)).copy()).permute(2, 0, 1).float() / 255.
 
+# %% ../nbs/01_data.ipynb #7665c249
 def read_image(path, # image file (see `load_rgb`)
               ) -> torch.Tensor: # (3, H, W) float32 in [0, 1], finite
     "An image file as a (3, H, W) float tensor in [0, 1] by the bit-depth rule above; `DatasetError` naming the file otherwise."
@@ -106,8 +118,11 @@ def read_image(path, # image file (see `load_rgb`)
 
 # %% ../nbs/01_data.ipynb #c022
 LOSSY_FORMATS = ('JPEG', 'MPO')   # PIL format names of lossy masks (MPO: a camera's multi-picture JPEG)
+
+# %% ../nbs/01_data.ipynb #554126f5
 JPEG_LABEL_MAX = 1 / 16           # a lossy mask whose maximum is in (0, this × range] is a label mask saved as JPEG: refused
 
+# %% ../nbs/01_data.ipynb #0d6f82f9
 def binarize_mask(a:np.ndarray, # mask values, (H, W) or (H, W, C) colour channels (no alpha), any dtype
                   lossy:bool=False, # the file was lossy (JPEG): threshold at half the value range
                  ) -> np.ndarray: # bool (H, W): True at defect pixels
@@ -126,6 +141,7 @@ def _mask_values(im:Image.Image) -> np.ndarray:
     if im.mode in ('RGBA', 'LA', 'RGBa', 'La'): a = a[..., :-1]
     return a[..., 0] if a.ndim == 3 and a.shape[-1] == 1 else a
 
+# %% ../nbs/01_data.ipynb #10063fbd
 def _mask_problem(a:np.ndarray, lossy:bool) -> str|None:
     "Why mask values `a` cannot be read by the rule above, or None."
     if np.issubdtype(a.dtype, np.floating) and not np.isfinite(a).all():
@@ -137,6 +153,7 @@ def _mask_problem(a:np.ndarray, lossy:bool) -> str|None:
                     f"at half range ({hi / 2:g}), which would leave it empty; save masks losslessly (PNG)")
     return None
 
+# %% ../nbs/01_data.ipynb #51db78ab
 def load_mask(path, # mask file (any image format)
               size:tuple|None=None, # (width, height) of its image: a mask of another size is resized (nearest)
              ) -> np.ndarray: # bool array (H, W)
@@ -176,6 +193,7 @@ def find_categories(root, # dataset root holding one folder per category
     if not root.is_dir(): raise DatasetError(f"Dataset root not found: {root}")
     return sorted(d.name for d in root.iterdir() if d.is_dir() and ((d/'train').is_dir() or (d/'Data').is_dir()))
 
+# %% ../nbs/01_data.ipynb #46b3e4b2
 def _category_dir(root, category) -> Path:
     check_category(category)
     root = Path(root)
@@ -190,6 +208,7 @@ def _category_dir(root, category) -> Path:
 # %% ../nbs/01_data.ipynb #c038
 MASK_MODES = ('auto', 'required', 'none')   # keep masks where found / error on a missing one / ignore masks
 
+# %% ../nbs/01_data.ipynb #18e5b904
 def _missing_mask_error(image, expected=None) -> DatasetError:
     where = f": expected {expected}" if expected else ""
     return DatasetError(f"Missing mask for defect image {image}{where}; with masks='auto' (--masks auto) "
@@ -199,6 +218,7 @@ def _missing_mask_error(image, expected=None) -> DatasetError:
 def _item(path, label, defect, mask_path=None):
     return dict(path=str(path), label=int(label), defect=defect, mask_path=str(mask_path) if mask_path else None)
 
+# %% ../nbs/01_data.ipynb #5feb1a64
 def _mvtec_mask(cdir:Path, defect:str, p:Path, masks:str):
     "The mask file of defect image `p`, None if absent (an error under masks='required')."
     if masks == 'none': return None
@@ -238,6 +258,7 @@ def _visa_path(root:Path, rel:str, split_csv) -> Path:
         raise DatasetError(f"Path {rel!r} in {split_csv} leaves the dataset root {root}; paths must be relative to it")
     return root/rel
 
+# %% ../nbs/01_data.ipynb #fe48555a
 def _visa_mask(root:Path, row:dict, p:Path, masks:str, split_csv=None):
     if masks == 'none': return None
     m = _visa_path(root, row['mask'], split_csv) if row.get('mask') else None
@@ -245,6 +266,7 @@ def _visa_mask(root:Path, row:dict, p:Path, masks:str, split_csv=None):
     if masks == 'required': raise _missing_mask_error(p, m)
     return None
 
+# %% ../nbs/01_data.ipynb #66b12278
 def visa_items(root, # VisA root (holds one folder per category and `split_csv/`)
                category:str, # category folder name, e.g. 'candle'
                split:str='train', # 'train' or 'test'
@@ -291,6 +313,7 @@ def pixel_metrics_decision(items:list[dict], # the items of a split
 # %% ../nbs/01_data.ipynb #c049
 RESIZE_RULES = ('squash', 'shorter')   # size×size then centre crop / shorter side to size then centre crop
 
+# %% ../nbs/01_data.ipynb #b12defe3
 def _resize_crop(t:torch.Tensor, size:int, crop:int, mode:str) -> torch.Tensor:
     "Resize a (C,H,W) tensor to size×size and centre-crop to crop×crop."
     kw = dict(mode='bilinear', align_corners=False, antialias=True) if mode == 'bilinear' else dict(mode='nearest')
@@ -304,6 +327,7 @@ def _shorter_side(h:int, w:int, size:int) -> tuple:
     if h <= w: return size, int(size * w / h)
     return int(size * h / w), size
 
+# %% ../nbs/01_data.ipynb #d57f8a2b
 def _resize_shorter_crop(t:torch.Tensor, size:int, crop:int, mode:str) -> torch.Tensor:
     "Resize a (C,H,W) tensor's shorter side to `size` and centre-crop crop×crop, as torchvision's `CenterCrop`."
     kw = dict(mode='bilinear', align_corners=False, antialias=True) if mode == 'bilinear' else dict(mode='nearest')
@@ -312,6 +336,7 @@ def _resize_shorter_crop(t:torch.Tensor, size:int, crop:int, mode:str) -> torch.
     top, left = int(round((H - crop) / 2.)), int(round((W - crop) / 2.))
     return t[:, top:top + crop, left:left + crop]
 
+# %% ../nbs/01_data.ipynb #0bf6bd61
 def _geometry(t, size, crop, mode, resize):
     return (_resize_crop if resize == 'squash' else _resize_shorter_crop)(t, size, crop, mode)
 
@@ -472,6 +497,7 @@ def _default_workers(n:int) -> int:
     import multiprocessing as mp
     return min(4, os.cpu_count() or 1) if n > 48 and not mp.current_process().daemon else 0
 
+# %% ../nbs/01_data.ipynb #bb51de2a
 def _alloc(n:int, like:torch.Tensor, pin:bool) -> torch.Tensor:
     return torch.empty((n, *like.shape[1:]), dtype=like.dtype, pin_memory=pin)
 
@@ -505,6 +531,7 @@ def _mottled(rng, size, base, amp):
     img = np.asarray(base)[None, None] / 255. + amp * (lo - 0.5)
     return img + rng.normal(0, 0.015, (size, size, 3))
 
+# %% ../nbs/01_data.ipynb #cc458654
 def _toy_object(rng, size):
     img = _mottled(rng, size, (70 + rng.integers(-8, 9), 80, 90), 0.12)
     im = Image.fromarray((np.clip(img, 0, 1) * 255).astype(np.uint8)); d = ImageDraw.Draw(im)
@@ -517,6 +544,7 @@ def _toy_object(rng, size):
            fill=(40, 40, 40), width=max(2, size // 40))
     return im, (c, r)
 
+# %% ../nbs/01_data.ipynb #3890e399
 def _toy_texture(rng, size):
     yy, xx = np.mgrid[0:size, 0:size] / size
     f = 10 + rng.uniform(-1, 1); ph = rng.uniform(0, 2 * np.pi)
@@ -528,6 +556,7 @@ def _toy_texture(rng, size):
 # %% ../nbs/01_data.ipynb #c104
 TOY_DEFECTS = ('scratch', 'spot', 'crack', 'missing')
 
+# %% ../nbs/01_data.ipynb #261a4be1
 def _draw_defect(rng, im, kind, geom, size):
     "Draw one defect of `kind` on `im` (in place); return its exact mask."
     (cx, cy), r = geom
@@ -589,10 +618,14 @@ def make_toy_category(path, # dataset root to write into (the category becomes `
 
 # %% ../nbs/01_data.ipynb #9cd6a1d6
 FOLDER_MASK_SUFFIXES = ('', '_mask')   # the mask of x.png is named x or x_mask, with any image extension
+
+# %% ../nbs/01_data.ipynb #3b3c84bc
 FOLDER_OPTIONS = ('normal', 'abnormal', 'normal_test', 'mask_dir')   # the folders of the Folder layout
 
+# %% ../nbs/01_data.ipynb #eee129c3
 def _option(field:str) -> str: return '--' + field.replace('_', '-')
 
+# %% ../nbs/01_data.ipynb #cf8cc693
 @dataclass(frozen=True)
 class FolderLayout:
     "A dataset as plain folders: normal images, defective images, optionally normal test images and masks (see the rules above)."
@@ -618,11 +651,13 @@ def _folder_dir(path, option:str) -> Path:
     if not p.is_dir(): raise DatasetError(f"Folder layout: {option} {p} is not a folder")
     return p
 
+# %% ../nbs/01_data.ipynb #2880fc0d
 def _folder_images(path, option:str) -> list[Path]:
     d = _folder_dir(path, option); found = _list_images(d)
     if not found: raise DatasetError(f"Folder layout: no images ({', '.join(IMG_EXTS)}) directly in {option} {d}")
     return found
 
+# %% ../nbs/01_data.ipynb #8a777a8c
 @patch
 def split_normal(self:FolderLayout) -> tuple: # (training images, normal test images), each sorted by name
     "The normal images for training and for testing: `normal_test` when given, else the seeded held-out share of `normal`."
@@ -647,6 +682,7 @@ def _defect_groups(adir:Path) -> list[tuple]: # (defect type, folder), sorted by
     if not groups: raise DatasetError(f"Folder layout: no images ({', '.join(IMG_EXTS)}) in --abnormal {adir} or its sub-folders")
     return groups
 
+# %% ../nbs/01_data.ipynb #3b33c858
 def _match_masks(images:list[Path], # the defective images of one folder
                  mdir:Path|None, # the folder their masks are in (None: no masks)
                  masks:str, # 'auto', 'required' or 'none'
@@ -689,6 +725,7 @@ def folder_items(layout:FolderLayout, # the folders
     if not items: raise DatasetError(f"Folder layout: empty test set for {layout.normal}: give --abnormal, --normal-test or a --test-share above 0")
     return sorted(items, key=lambda it: it['defect'])   # MVTec's order: by defect type ('good' among them), then file name
 
+# %% ../nbs/01_data.ipynb #0b0f74a1
 def load_folder(layout:FolderLayout, # the folders
                 split:str='train', size:int=256, crop:int=224, normalize:bool=True, # as for `MVTecAD`
                 masks:str='auto', # 'auto', 'required' or 'none'
@@ -711,6 +748,7 @@ def record(self:FolderLayout) -> dict:
                 split_seed=self.split_seed if held else None, split=rule, n_train=len(train), n_normal_test=len(test),
                 held_out=[p.name for p in test] if held else None)
 
+# %% ../nbs/01_data.ipynb #03682e8b
 def dataset_record(root=None, category:str|None=None, # an MVTec AD / VisA category ...
                    layout:str='auto', # its layout ('auto': from the folders)
                    folder:FolderLayout|None=None, # ... or a Folder layout
@@ -744,6 +782,7 @@ def _image_sizes(items:list[dict]) -> dict:
         except Exception as e: raise DatasetError(f"Cannot read image {it['path']}: {_one_line(e)}") from e
     return dict(sizes)
 
+# %% ../nbs/01_data.ipynb #51ffcb94
 def summarize(root, # dataset root
               category:str, # category folder
               layout:str='auto', # 'auto', 'mvtec' or 'visa'
@@ -780,8 +819,11 @@ def _print_summary(s:dict):
 
 # %% ../nbs/01_data.ipynb #3da6cf85
 LAYOUTS = ('auto', 'mvtec', 'visa', 'folder')   # from the folders / MVTec AD / VisA / the Folder layout (--normal ...)
+
+# %% ../nbs/01_data.ipynb #69cdffa3
 FOLDER_FIELDS = FOLDER_OPTIONS + ('test_share', 'split_seed')   # the settings of the Folder layout, as fields of a config
 
+# %% ../nbs/01_data.ipynb #ef97e9a0
 def folder_layout(cfg, # settings with `root`, `category` (if it has one) and the `FOLDER_FIELDS`
                  ) -> FolderLayout|None: # None when cfg names a root (and a category)
     "The `FolderLayout` that `cfg` gives with `normal`, or None for `root/category`; `ConfigError` unless exactly one layout is given."
@@ -800,6 +842,7 @@ def folder_layout(cfg, # settings with `root`, `category` (if it has one) and th
     if hasattr(cfg, 'category'): check_category(get('category'))
     return None
 
+# %% ../nbs/01_data.ipynb #99129513
 @dataclass
 class DataConfig:
     "Which dataset to read (a category under a root, or the folders of the Folder layout) and how its images become model inputs."

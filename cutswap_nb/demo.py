@@ -6,11 +6,14 @@ Docs: https://cutswap-nb.github.io/cutswap_nb/demo.html.md"""
 
 # %% ../nbs/15_demo.ipynb #c003
 from __future__ import annotations
-import time
+import inspect, time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from .config import config_command
+from .core import ConfigError, resolve_device
 from .data import MVTecAD, load_tensors, make_toy_category, denormalize
 from .models import build_model
 from .saliency import build_saliency_model
@@ -21,7 +24,7 @@ from .compare import summary_table
 from .benchmark import BenchConfig, Job, ResultsStore, run_bench, study_rows, train_config, write_report
 
 # %% auto #0
-__all__ = ['plot_negatives', 'plot_toy_heatmaps', 'demo', 'demo_cli']
+__all__ = ['plot_negatives', 'plot_toy_heatmaps', 'demo', 'DemoConfig', 'demo_cli']
 
 # %% ../nbs/15_demo.ipynb #c006
 def plot_negatives(root, size:int, saliency_ckpt, n:int=4):
@@ -81,18 +84,22 @@ def demo(out='runs/demo', # output folder (toy data, runs, results, figures)
     return store
 
 # %% ../nbs/15_demo.ipynb #c009
-import inspect
-from fastcore.script import call_parse
+@dataclass(frozen=True)
+class DemoConfig:
+    "Settings of `cutswap demo`: `demo`'s own defaults, the one place they are written."
+    out: str = inspect.signature(demo).parameters['out'].default          # output folder (toy data, runs, results, figures)
+    epochs: int = inspect.signature(demo).parameters['epochs'].default    # training epochs per method
+    size: int = inspect.signature(demo).parameters['size'].default        # toy image size (no crop)
+    device: str|None = None                                               # cpu or cuda (default: cuda when available)
+    def __post_init__(self):
+        if self.epochs < 1 or self.size < 16: raise ConfigError(f"--epochs must be >= 1 and --size >= 16, not {self.epochs} and {self.size}")
+        object.__setattr__(self, 'device', resolve_device(self.device))
 
-_DEMO = {k: p.default for k, p in inspect.signature(demo).parameters.items()}   # one place for the defaults: `demo`
-
-@call_parse
-def demo_cli(out:str=_DEMO['out'], # output folder (toy data, runs, results, figures)
-             epochs:int=_DEMO['epochs'], # training epochs per method
-             size:int=_DEMO['size'], # toy image size
-             device:str=None, # cpu or cuda (default: cuda when available)
+# %% ../nbs/15_demo.ipynb #81ac7054
+@config_command(DemoConfig)
+def demo_cli(cfg:DemoConfig, # the demo's settings
             ) -> int:
     "The whole pipeline on the built-in toy category (a few minutes on a CPU)."
     import matplotlib; matplotlib.use('Agg')
-    store = demo(out, epochs, size, device)
+    store = demo(cfg.out, cfg.epochs, cfg.size, cfg.device)
     return 1 if store.errors() else 0

@@ -13,21 +13,25 @@ import numpy as np
 import torch
 import torch.nn as nn
 from fastcore.basics import patch
-from fastcore.script import call_parse
+from dataclasses import dataclass
 
-from .core import ConfigError, RequiredStr, versions
+from .config import config_command
+from .core import ConfigError, versions
 from .detector import Detector, list_images
 from .patchcore import embed_patches, patch_scores_to_maps
 from .onnx_scorer import OnnxDetector, OnnxScorerError, GRAPH_FORMAT, DEPLOY_HINT, crop_offset, graph_window, load_rgb
 
 # %% auto #0
 __all__ = ['CHUNK', 'TOLERANCES', 'export_onnx', 'require_onnx', 'ScoringGraph', 'nn_peak_bytes', 'export_graph', 'graph_meta',
-           'write_meta', 'agreement', 'agreement_text', 'agreement_table', 'check_source', 'export_cli']
+           'write_meta', 'agreement', 'agreement_text', 'agreement_table', 'check_source', 'ExportConfig', 'export_cli']
 
 # %% ../nbs/10b_deploy.ipynb #c005
 CHUNK = 2048                                      # memory-bank rows per distance block
+
+# %% ../nbs/10b_deploy.ipynb #b80af035
 TOLERANCES = dict(score_rel=1e-4, map_abs=1e-3)  # what the export promises
 
+# %% ../nbs/10b_deploy.ipynb #4227761c
 def require_onnx():
     "The `onnx` module; `ConfigError` saying how to install the deploy extra when onnx or onnxruntime is missing."
     try: import onnx, onnxruntime
@@ -72,6 +76,7 @@ def nearest(self:ScoringGraph, q:torch.Tensor, # (Q, D) patch features
             best = d.topk(min(self.k, d.shape[1]), 1, largest=False)[0]
     return (best + q.pow(2).sum(1, keepdim=True)).clamp_min(0).sqrt().mean(1)
 
+# %% ../nbs/10b_deploy.ipynb #f084a05e
 @patch
 def forward(self:ScoringGraph, images:torch.Tensor, # (N, size, size, 3) float RGB in [0, 1]
            ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -114,6 +119,7 @@ def export_graph(det:Detector, # a fitted detector
 def _json_safe(v):
     return json.loads(json.dumps(v, default=str, allow_nan=False))
 
+# %% ../nbs/10b_deploy.ipynb #e50a0d87
 def graph_meta(det:Detector, # the detector exported
                chunk:int=CHUNK, # see `ScoringGraph`
                source=None, # the detector file, recorded with its SHA-256
@@ -128,6 +134,7 @@ def graph_meta(det:Detector, # the detector exported
                 bank_shape=list(pc.memory_bank.shape), chunk=chunk, layers=list(pc.layers), embedding=pc.embedding, k=pc.k,
                 blur_sigma=pc.blur_sigma, info=det.info, source=src, versions={k: str(v) for k, v in versions().items()}))
 
+# %% ../nbs/10b_deploy.ipynb #e6c9c2c3
 def write_meta(path, # an .onnx file
                meta:dict, # stored as JSON under `cutswap_nb`
               ) -> Path:
@@ -174,6 +181,7 @@ def agreement_text(a:dict) -> str:
     return (f"{a['n_images']} images: scores differ by at most {a['score_rel_max']:.2e} relative (bound {a['tolerances']['score_rel']:g}), "
             f"maps by {a['map_abs_max']:.2e} (bound {a['tolerances']['map_abs']:g}); {lab}")
 
+# %% ../nbs/10b_deploy.ipynb #6194a623
 def agreement_table(a:dict) -> str:
     "The agreement as a Markdown table."
     thr = a['threshold']
@@ -192,6 +200,7 @@ def check_source(det:Detector, check_images=None):
                                   "a folder of images like those it will score")
     return src
 
+# %% ../nbs/10b_deploy.ipynb #0c3918e6
 @patch
 def export_onnx(self:Detector, path, # the .onnx file to write
                 check_images=None, # images to check agreement on (default: `info['test_images']`)
@@ -220,19 +229,27 @@ def export_onnx(self:Detector, path, # the .onnx file to write
     if verbose: print(f"  wrote {path} ({path.stat().st_size / 2**20:.1f} MB)")
     return path
 
+# %% ../nbs/10b_deploy.ipynb #a2d435b9
 export_onnx = Detector.export_onnx
 
+# %% ../nbs/10b_deploy.ipynb #a118af6b
+@dataclass(frozen=True)
+class ExportConfig:
+    "Settings of `cutswap export`."
+    model: str                     # a detector file (Detector.save, or cutswap eval --save-model)
+    out: str                       # the .onnx file to write
+    check_images: str|None = None  # images to check agreement on: a folder, glob or file (default: the test images the detector records)
+    force: bool = False            # write the export even when a check fails (the failure is recorded in its metadata)
+    chunk: int = CHUNK             # memory-bank rows per distance block (the search's memory: patches x chunk x 4 bytes)
+    batch_size: int = 8            # images per run of the graph while checking
+    def __post_init__(self):
+        if self.chunk < 1 or self.batch_size < 1: raise ConfigError("--chunk and --batch-size must be >= 1")
+
 # %% ../nbs/10b_deploy.ipynb #c050
-@call_parse
-def export_cli(model:RequiredStr, # a detector file (Detector.save, or cutswap eval --save-model)
-               out:RequiredStr, # the .onnx file to write
-               check_images:str=None, # images to check agreement on: a folder, glob or file (default: the test images the detector records)
-               force:bool=False, # write the export even when a check fails (the failure is recorded in its metadata)
-               chunk:int=CHUNK, # memory-bank rows per distance block (the search's memory: patches x chunk x 4 bytes)
-               batch_size:int=8, # images per run of the graph while checking
+@config_command(ExportConfig)
+def export_cli(cfg:ExportConfig, # what to export, where, and how to check it
               ) -> int:
     "Export a detector to ONNX for onnxruntime, checking on images that it gives the same scores, maps and labels."
     require_onnx()
-    if chunk < 1 or batch_size < 1: raise ConfigError("--chunk and --batch-size must be >= 1")
-    Detector.load(model, 'cpu').export_onnx(out, check_images, force, chunk, batch_size, source=model)
+    Detector.load(cfg.model, 'cpu').export_onnx(cfg.out, cfg.check_images, cfg.force, cfg.chunk, cfg.batch_size, source=cfg.model)
     return 0

@@ -38,16 +38,18 @@ __all__ = ['FIT', 'BATCH_MARGIN', 'DETECTOR_FORMAT', 'IMAGE_METRICS', 'PIXEL_MET
            'state_tensors', 'with_digests', 'check_state', 'load_splits', 'undefined_reasons', 'strict_metrics',
            'measure', 'eval_summary', 'eval_result', 'write_eval_figures', 'EvalConfig', 'write_eval', 'eval_cli',
            'append_rows', 'fsync_file', 'write_rows', 'read_rows', 'heatmap_root', 'heatmap_name', 'predict_lock',
-           'file_sha1', 'check_run', 'predict_workers', 'take_retries', 'predict_images', 'PredictConfig',
-           'predict_summary', 'predict_cli']
+           'file_sha1', 'check_run', 'predict_workers', 'take_retries', 'predict_loader', 'predict_images',
+           'PredictConfig', 'predict_summary', 'predict_cli']
 
 # %% ../nbs/10_detector.ipynb #c008
 def _is_glob(s:str) -> bool: return any(c in s for c in '*?[')
 
+# %% ../nbs/10_detector.ipynb #337acf50
 def _counts_as_image(p:Path) -> bool:
     "A folder entry or glob match that is listed: image extension, not hidden, not a folder (dangling links included)."
     return p.suffix.lower() in IMG_EXTS and not p.name.startswith('.') and not p.is_dir()
 
+# %% ../nbs/10_detector.ipynb #6fbb3493
 def list_images(src, # a folder (searched recursively), a glob pattern, an image file, or a list of these
                ) -> list[Path]: # image paths, sorted within each source, each listed once
     "The image paths named by `src` (see the rules above); `DatasetError` naming `src` when there are none."
@@ -93,6 +95,7 @@ def _check_fit_config(cfg:FitConfig):
     if isinstance(cfg.layers, str): object.__setattr__(cfg, 'layers', tuple(l.strip() for l in cfg.layers.split(',') if l.strip()))
     check_fit_settings(cfg.coreset, cfg.size, cfg.crop, cfg.resize, cfg.k, cfg.reweight, cfg.batch_size)
 
+# %% ../nbs/10_detector.ipynb #67359974
 FIT = FitConfig()   # the defaults
 
 # %% ../nbs/10_detector.ipynb #c017
@@ -182,6 +185,7 @@ class Detector:
 # %% ../nbs/10_detector.ipynb #c033
 BATCH_MARGIN = 0.5   # normalised units (about 0.11 of the 0..1 pixel range) allowed beyond the range of normalised pixels
 
+# %% ../nbs/10_detector.ipynb #44d71b1c
 @patch
 def check_batch(self:Detector, x:torch.Tensor, # a preprocessed batch
                ) -> torch.Tensor: # `x`, unchanged
@@ -213,6 +217,7 @@ def load_images(self:Detector, images, # tensor (N,3,crop,crop) already preproce
     if bad: raise DatasetError(f"{len(bad)} unreadable image(s):\n" + '\n'.join(bad))
     return torch.cat([b['image'] for b in batches])
 
+# %% ../nbs/10_detector.ipynb #1fcbbf73
 def _all_pil(x) -> bool: return isinstance(x, (list, tuple)) and len(x) > 0 and all(isinstance(i, Image.Image) for i in x)
 
 # %% ../nbs/10_detector.ipynb #c036
@@ -238,6 +243,7 @@ def fit(cls:Detector, images, # normal images: folder, glob, list of paths, a `F
     det.info.update(n_train=len(x), fit_seconds=round(time.perf_counter() - t0, 3))
     return det
 
+# %% ../nbs/10_detector.ipynb #59febc92
 def _patchcore(backbone, layers, coreset, embedding, **kw) -> PatchCore:
     "PatchCore with the layers and embedding asked for; `ConfigError` naming a setting it refuses."
     if 'embedding' in inspect.signature(PatchCore).parameters: kw['embedding'] = embedding
@@ -272,6 +278,7 @@ def overlay(self:Detector, image:torch.Tensor, # (3,H,W) as `load_images` gives 
 # %% ../nbs/10_detector.ipynb #c052
 DETECTOR_FORMAT = 'cutswap_nb.detector/2'   # /2: a SHA-256 digest of every tensor (/1 files, without digests, still load)
 
+# %% ../nbs/10_detector.ipynb #ae6a9f55
 def tensor_digest(t:torch.Tensor) -> str:
     "SHA-256 of a tensor's dtype, shape and bytes."
     t = t.detach().cpu().contiguous()
@@ -279,6 +286,7 @@ def tensor_digest(t:torch.Tensor) -> str:
     h.update(t.reshape(-1).view(torch.uint8).numpy())
     return h.hexdigest()
 
+# %% ../nbs/10_detector.ipynb #04772183
 def state_tensors(st:dict) -> dict:
     "The tensors of a detector state, by name: 'encoder/<key>' and 'memory_bank'."
     enc = st.get('encoder', {}).get('state_dict', {}) if isinstance(st.get('encoder'), dict) else {}
@@ -286,10 +294,12 @@ def state_tensors(st:dict) -> dict:
     bank = st.get('patchcore', {}).get('memory_bank') if isinstance(st.get('patchcore'), dict) else None
     return out | ({} if bank is None else {'memory_bank': bank})
 
+# %% ../nbs/10_detector.ipynb #c9cb71c7
 def with_digests(st:dict) -> dict:
     "`st` with `sha256`: the digest of each of its tensors (what `load` verifies)."
     return st | dict(sha256={k: tensor_digest(v) for k, v in state_tensors(st).items()})
 
+# %% ../nbs/10_detector.ipynb #485ff43e
 @patch
 def state(self:Detector) -> dict:
     "Everything needed to score, as tensors and plain containers."
@@ -312,6 +322,7 @@ def save(self:Detector, path) -> Path:
 # %% ../nbs/10_detector.ipynb #c058
 def _finite_num(v) -> bool: return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
+# %% ../nbs/10_detector.ipynb #8f1304cb
 def check_state(st:dict, # a detector file's content
                ) -> str|None: # None when it can be used, else what is wrong (one line)
     "What makes a detector state unusable: a missing part, a tensor whose digest does not match, a bad bank or setting."
@@ -338,6 +349,7 @@ def check_state(st:dict, # a detector file's content
     if thr is not None and not _finite_num(thr): return f"threshold must be a finite number or absent, got {thr}"
     if hr is not None and not (len(hr) == 2 and all(map(_finite_num, hr))): return f"heatmap_range must be two finite numbers or absent, got {hr}"
 
+# %% ../nbs/10_detector.ipynb #e8b4bb06
 @patch(cls_method=True)
 def load(cls:Detector, path, # a file written by `Detector.save` (or `cutswap eval --save-model`)
          device=None, # default: CUDA when available
@@ -375,8 +387,10 @@ def load_splits(root, category:str, # the dataset
 # %% ../nbs/10_detector.ipynb #c075
 IMAGE_METRICS, PIXEL_METRICS = ('image_auroc', 'f1_threshold', 'image_f1'), ('pixel_auroc', 'pro')
 
+# %% ../nbs/10_detector.ipynb #4ec3db67
 def _defined(v) -> bool: return v is not None and (not isinstance(v, (int, float, np.floating)) or math.isfinite(v))
 
+# %% ../nbs/10_detector.ipynb #46beff11
 def undefined_reasons(metrics:dict, # from `compute_metrics`
                       labels, # (N,) 0/1 image labels
                       masks=None, # the masks scored, or None when pixel metrics were not asked for
@@ -388,6 +402,7 @@ def undefined_reasons(metrics:dict, # from `compute_metrics`
     else: pix = undefined_reason(torch.as_tensor(masks) > 0.5, 'pixel') or 'the anomaly maps are not finite'
     return {k: (img if k in IMAGE_METRICS else pix) for k in IMAGE_METRICS + PIXEL_METRICS if not _defined(metrics.get(k))}
 
+# %% ../nbs/10_detector.ipynb #42af1b12
 def strict_metrics(metrics:dict, # from `compute_metrics`
                    reasons:dict, # from `undefined_reasons`
                   ) -> dict:
@@ -415,8 +430,10 @@ def measure(det:Detector, # a fitted detector
 # %% ../nbs/10_detector.ipynb #c080
 def _fmt(v, nd:int=4) -> str: return '–' if v is None else f'{v:.{nd}f}'
 
+# %% ../nbs/10_detector.ipynb #413837d9
 METRIC_NAMES = dict(image_auroc='image AUROC', f1_threshold='F1 threshold', image_f1='image F1', pixel_auroc='pixel AUROC', pro='PRO')
 
+# %% ../nbs/10_detector.ipynb #a70a207c
 def eval_summary(result:dict) -> str:
     "The printed summary of a `cutswap eval` result; each undefined metric's cause is named."
     m, s = result['metrics'], result['settings']
@@ -526,8 +543,11 @@ def eval_cli(cfg:EvalConfig, # the evaluation's settings
 
 # %% ../nbs/10_detector.ipynb #c101
 SCORES_HEADER, ERRORS_HEADER = ('path', 'score', 'anomalous', 'heatmap'), ('path', 'error')
+
+# %% ../nbs/10_detector.ipynb #a26b7c75
 _ENC = dict(encoding='utf-8', errors='surrogateescape')   # any file name, even one that is not valid UTF-8, round-trips
 
+# %% ../nbs/10_detector.ipynb #44120dbb
 def _csv_text(rows) -> str:
     "CSV records, each ending in '\\n'; a field with ',', '\"', '\\n' or '\\r' is quoted (every field of a row holding '\\r')."
     buf = io.StringIO()
@@ -535,6 +555,7 @@ def _csv_text(rows) -> str:
     for r in rows: (w_all if any('\r' in str(f) for f in r) else w_min).writerow(r)
     return buf.getvalue()
 
+# %% ../nbs/10_detector.ipynb #a097c2fe
 def _complete_end(text:str) -> int:
     "Length of the complete records of CSV `text`: up to the last newline outside quotes."
     end, quoted = 0, False
@@ -543,6 +564,7 @@ def _complete_end(text:str) -> int:
         elif c == '\n' and not quoted: end = i + 1
     return end
 
+# %% ../nbs/10_detector.ipynb #65ec0d5a
 def append_rows(path, # a results CSV
                 rows, # records to append
                 sync:bool=True, # fsync after the write (else only flush: safe against a killed process, not a power cut)
@@ -553,17 +575,21 @@ def append_rows(path, # a results CSV
         if sync: os.fsync(f.fileno())
     return Path(path)
 
+# %% ../nbs/10_detector.ipynb #ef0f065d
 def fsync_file(path):
     "Make what was written to `path` durable (fsync its data)."
     with open(path, 'rb') as f: os.fsync(f.fileno())
 
+# %% ../nbs/10_detector.ipynb #0afde11f
 def _write_bytes_synced(path, data:bytes):
     with open(path, 'wb') as f: f.write(data); f.flush(); os.fsync(f.fileno())
 
+# %% ../nbs/10_detector.ipynb #0eb12eb3
 def write_rows(path, header:tuple, rows) -> Path:
     "Replace a results CSV by `header` and `rows` in one atomic step (a reader sees the old or the new file)."
     return replace_atomic(path, lambda tmp: _write_bytes_synced(tmp, _csv_text([header, *rows]).encode(**_ENC)))
 
+# %% ../nbs/10_detector.ipynb #fb3906ed
 def read_rows(path, # a results CSV (created with `header` if absent or empty)
               header:tuple, # its column names
              ) -> list[dict]:
@@ -585,6 +611,7 @@ def heatmap_root(paths:list) -> str:
     "The folder the images share: their file names below it name their heatmaps."
     return os.path.commonpath([os.path.dirname(str(p)) for p in paths])
 
+# %% ../nbs/10_detector.ipynb #a7caf4e2
 def heatmap_name(path, # an image's absolute path
                  root:str, # from `heatmap_root`
                 ) -> str: # a file name, distinct for every distinct path
@@ -600,6 +627,7 @@ def _lock_holder(path) -> str:
     try: return Path(path).read_text().strip() or 'a process starting up'
     except OSError: return 'another process'
 
+# %% ../nbs/10_detector.ipynb #680689a3
 def _holder_dead(holder:str) -> bool:
     "Is the recorded holder a process of this host that no longer runs?"
     parts = holder.split()
@@ -608,6 +636,7 @@ def _holder_dead(holder:str) -> bool:
     except ProcessLookupError: return True
     except (PermissionError, ValueError): return False
 
+# %% ../nbs/10_detector.ipynb #a9133e93
 def _flock_within(f, seconds:float) -> bool:
     import fcntl
     t0 = time.monotonic()
@@ -616,6 +645,7 @@ def _flock_within(f, seconds:float) -> bool:
         except BlockingIOError: time.sleep(0.1)
     return False
 
+# %% ../nbs/10_detector.ipynb #a56d0d00
 @contextmanager
 def predict_lock(out, # the run's folder
                  wait:bool=False, # wait for the holder instead of failing
@@ -638,6 +668,7 @@ def predict_lock(out, # the run's folder
             yield f
         finally: f.seek(0); f.truncate(); f.flush(); fcntl.flock(f, fcntl.LOCK_UN)
 
+# %% ../nbs/10_detector.ipynb #4ff38cfd
 def _drop_lock(fd:int, ino:int, dev:int, worker_id:int):
     "DataLoader `worker_init_fn`: close a forked worker's copy of the lock's descriptor, so that only the run holds the lock."
     with contextlib.suppress(OSError):
@@ -690,6 +721,7 @@ def take_retries(path, # errors.csv
 # %% ../nbs/10_detector.ipynb #c125
 SYNC_EVERY = 1.0   # seconds between fsyncs of scores.csv and errors.csv during a run
 
+# %% ../nbs/10_detector.ipynb #b0be3fcf
 def _batch_rows(det:Detector, batch:dict, threshold, heat_dir, root) -> tuple[list, list]:
     "Score one batch; write its heatmaps; return its score rows and error rows."
     ok = batch['ok'].bool()
@@ -704,6 +736,18 @@ def _batch_rows(det:Detector, batch:dict, threshold, heat_dir, root) -> tuple[li
         if heat_dir is not None: name = heatmap_name(p, root); det.overlay(xi, mi).save(heat_dir/name, format='PNG')
         rows.append((p, f'{s:.6g}', flag(s), name))
     return rows, errors
+
+# %% ../nbs/10_detector.ipynb #d0c7913e
+def predict_loader(det:Detector, # the detector (its preprocessing)
+                   todo:list, # the paths to score
+                   batch_size:int, num_workers:int|None, # None: `predict_workers`
+                   lock, # the open lock file of `predict_lock`: workers close their copy
+                  ) -> torch.utils.data.DataLoader:
+    "The batches of `todo`, read by DataLoader workers that drop their inherited copy of the run's lock."
+    nw = predict_workers(len(todo)) if num_workers is None else num_workers
+    st_ = os.fstat(lock.fileno())
+    return torch.utils.data.DataLoader(ImageFiles(todo, **det.preprocessing), batch_size=batch_size, num_workers=nw,
+                                       worker_init_fn=partial(_drop_lock, lock.fileno(), st_.st_ino, st_.st_dev) if nw else None)
 
 # %% ../nbs/10_detector.ipynb #c126
 def predict_images(det:Detector, # a fitted detector
@@ -731,10 +775,7 @@ def predict_images(det:Detector, # a fitted detector
         todo = [p for p in paths if p not in done]
         heat_dir = out/'heatmaps' if heatmaps else None
         if heat_dir: heat_dir.mkdir(exist_ok=True)
-        nw = predict_workers(len(todo)) if num_workers is None else num_workers
-        st_ = os.fstat(lock.fileno())
-        dl = torch.utils.data.DataLoader(ImageFiles(todo, **det.preprocessing), batch_size=batch_size, num_workers=nw,
-                                         worker_init_fn=partial(_drop_lock, lock.fileno(), st_.st_ino, st_.st_dev) if nw else None)
+        dl = predict_loader(det, todo, batch_size, num_workers, lock)
         n = dict(images=len(paths), scored=0, failed=0, skipped=len(paths) - len(todo), retried=len(retry))
         synced = time.monotonic()
         for i, batch in enumerate(progress_bar(dl, leave=False) if progress and len(dl) else dl):

@@ -18,16 +18,32 @@ __all__ = ['HIST_BINS', 'BINS', 'COARSE_BINS', 'BIN_ITERS', 'TOL', 'CHECK_EVERY'
 
 # %% ../nbs/04b_kmeans.ipynb #c005
 HIST_BINS = 8192   # histogram bins per map; they bound the error of the solution found on BINS
+
+# %% ../nbs/04b_kmeans.ipynb #4504fc3a
 BINS = 1024        # Lloyd's iterations run on the histograms merged to this many bins per map
+
+# %% ../nbs/04b_kmeans.ipynb #037ae522
 COARSE_BINS = 128  # k-means++ restarts run on this coarser histogram; the best start is refined on BINS
+
+# %% ../nbs/04b_kmeans.ipynb #6d571711
 BIN_ITERS = 300    # at most this many Lloyd iterations on a histogram (cheap: O(k log BINS) per map each)
+
+# %% ../nbs/04b_kmeans.ipynb #e1a2c740
 TOL = 1e-4         # convergence on the pixels: squared centroid shift <= TOL * variance of the map (scikit-learn's rule)
+
+# %% ../nbs/04b_kmeans.ipynb #91904812
 CHECK_EVERY = 8    # Lloyd's loops ask the device whether they converged only every this many iterations
+
+# %% ../nbs/04b_kmeans.ipynb #c437c15a
 CPU_BIN_ROWS = 32  # on the CPU, maps per block of histogram work: small tensors run on one thread
 
 # %% ../nbs/04b_kmeans.ipynb #c008
 _READ_METHODS = ('__bool__', 'item', 'tolist', '__int__', '__float__', 'nonzero')   # Tensor methods that read values
+
+# %% ../nbs/04b_kmeans.ipynb #fec6e5d7
 _INDEX_METHODS = ('__getitem__', '__setitem__')     # they read back when the index holds a boolean mask
+
+# %% ../nbs/04b_kmeans.ipynb #1d6adecb
 _READ_FUNCTIONS = ('equal', 'nonzero')              # torch functions that read values
 
 # %% ../nbs/04b_kmeans.ipynb #c009

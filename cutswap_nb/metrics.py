@@ -19,11 +19,13 @@ def _refuse_nan(a, what:str='scores'):
     n = int(np.isnan(a).sum()) if np.issubdtype(a.dtype, np.floating) else 0
     if n: raise ValueError(f"{n} of {a.size} {what} are NaN: no metric can rank them (the detector produced NaN)")
 
+# %% ../nbs/09_metrics.ipynb #d33516c3
 def _check_scores(scores, what:str='scores') -> np.ndarray:
     "Scores as a flat float64 array; `ValueError` if any is NaN."
     _refuse_nan(scores, what)
     return np.asarray(scores, dtype=np.float64).ravel()
 
+# %% ../nbs/09_metrics.ipynb #90073db9
 def undefined_reason(labels, # 0/1 per image (or pixel)
                      unit:str='image', # 'image' or 'pixel': what the labels are for, for the message
                     ) -> str|None: # why a ranking metric is undefined, or None when it is defined
@@ -39,6 +41,7 @@ def undefined_reason(labels, # 0/1 per image (or pixel)
         if labels.all(): return "the masks mark every pixel as defect (no normal pixels)"
     return None
 
+# %% ../nbs/09_metrics.ipynb #73e56602
 def auroc(labels, # 0/1 per sample (or pixel); nonzero = defective
           scores, # higher means more anomalous; NaN is an error
          ) -> float|None: # None when undefined (see `undefined_reason`)
@@ -82,6 +85,7 @@ def _trapezoid_upto(x, y, x_max):
         xs, ys = np.r_[xs, x_max], np.r_[ys, y_at]
     return float(np.sum((xs[1:] - xs[:-1]) * (ys[1:] + ys[:-1]) / 2))
 
+# %% ../nbs/09_metrics.ipynb #85f22190
 def pro_score(masks, # (N,H,W) ground truth, nonzero = defect
               maps, # (N,H,W) anomaly maps, higher = more anomalous
               max_fpr:float=0.3, # integrate PRO over FPR in [0, max_fpr]

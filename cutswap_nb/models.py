@@ -20,13 +20,16 @@ __all__ = ['ARCHS', 'WeightsError', 'random_model', 'read_state_dict', 'load_wei
 # %% ../nbs/02_models.ipynb #c006
 ARCHS = ('resnet18', 'vgg16')
 
+# %% ../nbs/02_models.ipynb #81801c06
 class WeightsError(RuntimeError):
     "Weights that cannot be had: the message says what was tried and what to do instead."
 
+# %% ../nbs/02_models.ipynb #7360cf13
 def _arch_fn(arch):
     "torchvision's constructor of `arch`; `ConfigError` for another name."
     return getattr(torchvision.models, check_choice('arch', arch, ARCHS))
 
+# %% ../nbs/02_models.ipynb #e7ff26b9
 def _imagenet_weights(arch):
     return {'resnet18': torchvision.models.ResNet18_Weights.IMAGENET1K_V1,
             'vgg16': torchvision.models.VGG16_Weights.IMAGENET1K_V1}[arch]

@@ -19,10 +19,17 @@ __all__ = ['IMG_EXTS', 'ALPHA_MODES', 'GRAPH_FORMAT', 'DEPLOY_HINT', 'OnnxScorer
 
 # %% ../nbs/10c_onnx_scorer.ipynb #c005
 IMG_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')   # as `data.IMG_EXTS`
+
+# %% ../nbs/10c_onnx_scorer.ipynb #d5300300
 ALPHA_MODES = ('RGBA', 'LA', 'PA', 'RGBa', 'La')                         # as `data.ALPHA_MODES`
+
+# %% ../nbs/10c_onnx_scorer.ipynb #e229f3f4
 GRAPH_FORMAT = 'cutswap_nb.onnx/1'   # the metadata format `deploy.export_onnx` writes
+
+# %% ../nbs/10c_onnx_scorer.ipynb #495f7e58
 DEPLOY_HINT = "pip install 'cutswap_nb[deploy]' (or: pip install onnxruntime)"
 
+# %% ../nbs/10c_onnx_scorer.ipynb #4b0f7819
 class OnnxScorerError(ValueError):
     "A model file, image or setting the ONNX scorer cannot use; the message names it."
 
@@ -38,6 +45,7 @@ def _int_max(im:Image.Image) -> float:
     if im.format in ('PNG', 'PPM'): return 65535.
     return float(2 ** 31 - 1)
 
+# %% ../nbs/10c_onnx_scorer.ipynb #e46f1e11
 def to_rgb(im:Image.Image, # an opened image of any mode
           ) -> Image.Image: # 8-bit RGB
     "Any PIL image as 8-bit RGB by the rules of `data.to_rgb`."
@@ -53,6 +61,7 @@ def to_rgb(im:Image.Image, # an opened image of any mode
         return Image.fromarray(np.repeat(np.round(a * 255).astype(np.uint8)[..., None], 3, axis=-1))
     return im.convert('RGB')
 
+# %% ../nbs/10c_onnx_scorer.ipynb #8834f8eb
 def load_rgb(path, # an image file
             ) -> Image.Image: # 8-bit RGB
     "Open an image file as 8-bit RGB; `OnnxScorerError` naming the file if it cannot be read."
@@ -79,10 +88,12 @@ def aa_weights(n_in:int, # input length
     W.flags.writeable = False                             # cached: shared by every call
     return W
 
+# %% ../nbs/10c_onnx_scorer.ipynb #84c46061
 def shorter_side(h:int, w:int, size:int) -> tuple:
     "(H, W) with the shorter side `size` (as `data._shorter_side`, torchvision's integer `Resize(size)`)."
     return (size, int(size * w / h)) if h <= w else (int(size * h / w), size)
 
+# %% ../nbs/10c_onnx_scorer.ipynb #37c7d244
 def crop_offset(size:int, crop:int, resize:str) -> int:
     "Where the graph's centre crop starts in its size×size input: the `squash` offset, or the `shorter` rule's on the shorter side."
     return (size - crop) // 2 if resize == 'squash' else int(round((size - crop) / 2.))
@@ -123,6 +134,7 @@ def _ort():
     except ImportError: raise OnnxScorerError(f"scoring an .onnx detector needs onnxruntime: {DEPLOY_HINT}") from None
     return onnxruntime
 
+# %% ../nbs/10c_onnx_scorer.ipynb #40252eb5
 class OnnxDetector:
     "An exported detector scored with onnxruntime: `load`, `score`, `overlay`; no PyTorch."
     def __init__(self, session, # an onnxruntime InferenceSession of an exported graph
@@ -155,6 +167,7 @@ def read_meta(path, # an .onnx file written by `deploy.export_onnx`
         raise OnnxScorerError(f"{path} is not a detector exported by cutswap export (no '{GRAPH_FORMAT}' metadata)")
     return meta
 
+# %% ../nbs/10c_onnx_scorer.ipynb #79ca1a7d
 def _session(path, threads:int|None=None):
     ort = _ort()
     so = ort.SessionOptions()
@@ -165,6 +178,7 @@ def _session(path, threads:int|None=None):
         if not Path(path).is_file(): raise OnnxScorerError(f"No such model file: {path}") from None
         raise OnnxScorerError(f"{path} is not a usable ONNX model: {' '.join(str(e).split())[:300]}") from None
 
+# %% ../nbs/10c_onnx_scorer.ipynb #e5bdbf68
 @classmethod
 def _load(cls, path, # an .onnx file written by `deploy.export_onnx` / `cutswap export`
           threads:int|None=None, # onnxruntime threads (None: its default, every core)
@@ -172,6 +186,8 @@ def _load(cls, path, # an .onnx file written by `deploy.export_onnx` / `cutswap 
     "An exported detector, ready to score."
     sess = _session(path, threads)
     return cls(sess, read_meta(path, sess), path)
+
+# %% ../nbs/10c_onnx_scorer.ipynb #e0953973
 OnnxDetector.load = _load
 
 # %% ../nbs/10c_onnx_scorer.ipynb #c025
@@ -192,8 +208,11 @@ def _graph_inputs(self:OnnxDetector, images, # files, a folder, a glob, PIL imag
         return win
     raise OnnxScorerError(f"images: expected files, PIL images, or an array (N,{self.size},{self.size},3) of pixels in [0, 1] "
                           f"or (N,3,{self.crop},{self.crop}) normalised; got shape {x.shape}")
+
+# %% ../nbs/10c_onnx_scorer.ipynb #ef97fd6c
 OnnxDetector.graph_inputs = _graph_inputs
 
+# %% ../nbs/10c_onnx_scorer.ipynb #b9e35466
 def _score(self:OnnxDetector, images, # anything `graph_inputs` takes
            batch_size:int=8, # images per run of the graph (its memory grows with it)
           ) -> tuple: # image scores (N,) float32, anomaly maps (N, crop, crop) float32
@@ -203,6 +222,8 @@ def _score(self:OnnxDetector, images, # anything `graph_inputs` takes
     if not np.isfinite(x).all(): raise OnnxScorerError("images: pixel values are not all finite")
     outs = [self.session.run(['scores', 'maps'], {'images': x[s:s + batch_size]}) for s in range(0, len(x), batch_size)]
     return np.concatenate([o[0] for o in outs]), np.concatenate([o[1] for o in outs])
+
+# %% ../nbs/10c_onnx_scorer.ipynb #8bc9bf1a
 OnnxDetector.score = _score
 
 # %% ../nbs/10c_onnx_scorer.ipynb #c027
@@ -219,6 +240,8 @@ def _overlay(self:OnnxDetector, image, # (3, crop, crop) normalised, as `Detecto
     heat = matplotlib.colormaps['jet'](((amap - lo) / max(hi - lo, 1e-12)).clip(0, 1))[..., :3]
     out = (1 - alpha) * rgb.transpose(1, 2, 0) + alpha * heat
     return Image.fromarray((out * 255).round().astype(np.uint8))
+
+# %% ../nbs/10c_onnx_scorer.ipynb #477f3b66
 OnnxDetector.overlay = _overlay
 
 # %% ../nbs/10c_onnx_scorer.ipynb #c033

@@ -14,6 +14,8 @@ __all__ = ['METHOD_TITLES', 'PAPER_METHOD_ORDER', 'PAPER_TABLES', 'PAPER_RESULTS
 
 # %% ../nbs/11_paper.ipynb #c005
 METHOD_TITLES = {'none': 'ResNet18 + PC', 'cutpaste': 'CutPaste + PC', 'cutswap': 'CutSwap + PC'}   # the paper's column names
+
+# %% ../nbs/11_paper.ipynb #8ba629f3
 PAPER_METHOD_ORDER = ('cutpaste', 'none', 'cutswap')     # the paper's column order
 
 # %% ../nbs/11_paper.ipynb #c007

@@ -32,6 +32,7 @@ def resnet_encoder(model:nn.Module, # a torchvision ResNet, or a model holding o
     "The ResNet-style encoder inside `model` (a `CutSwapNet`'s `.encoder`, or the model itself)."
     return model.encoder if hasattr(model, 'encoder') and isinstance(model.encoder, nn.Module) else model
 
+# %% ../nbs/08_patchcore.ipynb #9b88b44d
 def layer_features(backbone:nn.Module, # ResNet-style model whose children run in order (torchvision ResNet)
                    x:torch.Tensor, # images (B,3,H,W), normalised
                    layers=('layer2', 'layer3'), # names of the children whose outputs are wanted
@@ -66,6 +67,7 @@ def _window_means(L:int, # input length
         W[lo:hi, i] = 1 / (hi - lo)
     return W
 
+# %% ../nbs/08_patchcore.ipynb #e62d2349
 @functools.lru_cache(maxsize=8)
 def _reference_weights(lengths:tuple, # unfolded length C·9 of each layer
                        pretrain_dim:int, target_dim:int) -> list:
@@ -100,6 +102,7 @@ def reference_embedding(feats:list[torch.Tensor], # per-layer maps, the first on
 # %% ../nbs/08_patchcore.ipynb #p020
 EMBEDDINGS = ('anomalib', 'reference')   # 3×3 average + concatenation (anomalib); unfold + adaptive pooling (PatchCore's code)
 
+# %% ../nbs/08_patchcore.ipynb #7fcdab99
 def embed_patches(feats:list[torch.Tensor], # per-layer maps, the first one sets the grid
                   embedding:str='anomalib', # one of EMBEDDINGS
                  ) -> torch.Tensor: # (B, D, h, w)
@@ -116,6 +119,7 @@ def coreset_size(n:int, # number of patches
         raise ConfigError(f"coreset_ratio must be in (0, 1], got {ratio!r}")
     return max(1, min(n, int(n * ratio)))
 
+# %% ../nbs/08_patchcore.ipynb #1d20742e
 def random_projection(dim_in:int, # input dimension
                       dim_out:int, # projected dimension
                       seed:int=0, # seeds the Gaussian entries
@@ -129,6 +133,7 @@ def _half_mv_works(device) -> bool:
     try: torch.mv(torch.ones(2, 2, dtype=torch.float16, device=device), torch.ones(2, dtype=torch.float16, device=device)); return True
     except RuntimeError: return False
 
+# %% ../nbs/08_patchcore.ipynb #18939bb1
 def _kcenter_dense(x:torch.Tensor, # (N, d) projected features, on any device
                    n:int, # centres to pick
                    first:int, # the first centre (ignored with `init`)
@@ -262,6 +267,7 @@ def gaussian_blur(maps:torch.Tensor, # (N, H, W)
     x = F.conv2d(F.conv2d(x, k.view(1, 1, 1, -1)), k.view(1, 1, -1, 1))
     return x[:, 0]
 
+# %% ../nbs/08_patchcore.ipynb #b395fd08
 def patch_scores_to_maps(scores:torch.Tensor, # (N, h, w) patch scores
                          size:tuple, # (H, W) input size
                          sigma:float=4.0, # Gaussian blur
@@ -305,6 +311,7 @@ def config(self:PatchCore) -> dict:
     return dict(layers=list(self.layers), coreset_ratio=self.coreset_ratio, proj_dim=self.proj_dim, k=self.k, seed=self.seed,
                 batch_size=self.batch_size, reweight=self.reweight, blur_sigma=self.blur_sigma, embedding=self.embedding)
 
+# %% ../nbs/08_patchcore.ipynb #29d445ab
 @patch
 def __repr__(self:PatchCore):
     bank = 'not fitted' if self.memory_bank is None else f'memory bank {tuple(self.memory_bank.shape)}'
@@ -318,6 +325,7 @@ def _batches(self:PatchCore, images):
         x = images[s:s + self.batch_size].to(self.device).float().contiguous(memory_format=torch.channels_last)
         yield embed_patches(layer_features(self.backbone, x, self.layers), self.embedding)
 
+# %% ../nbs/08_patchcore.ipynb #2fb85ae9
 @patch
 @torch.inference_mode()
 def embed(self:PatchCore, images:torch.Tensor, # (N,3,H,W) normalised images
@@ -331,6 +339,7 @@ def _set_bank(self:PatchCore, bank):
     self.memory_bank = bank
     self.index = KNNIndex(bank, device=self.device)
 
+# %% ../nbs/08_patchcore.ipynb #70904c12
 @patch
 @torch.inference_mode()
 def fit(self:PatchCore, images:torch.Tensor, # (N,3,H,W) normal training images, normalised
@@ -362,6 +371,7 @@ def _image_scores(self:PatchCore, patch_d, patch_i, emb):
     dist = torch.linalg.vector_norm(q[:, None] - self.memory_bank.to(q.device)[support.to(q.device)], dim=-1)
     return (1 - torch.softmax(dist, 1)[:, 0]) * score
 
+# %% ../nbs/08_patchcore.ipynb #809679aa
 @patch
 @torch.inference_mode()
 def predict(self:PatchCore, images:torch.Tensor, # (N,3,H,W) test images, normalised
@@ -425,6 +435,7 @@ def backbone_fingerprint(backbone:nn.Module, # the encoder
         if not todo: break
     return h.hexdigest()
 
+# %% ../nbs/08_patchcore.ipynb #d9d3e590
 @patch
 def save(self:PatchCore, path, # file to write
         ) -> Path:

@@ -19,9 +19,17 @@ __all__ = ['BASE_SIZE', 'FIXED_SIDE', 'ASPECT_RANGE', 'CUTPASTE_AREA', 'SCAR_WID
 
 # %% ../nbs/05b_patches.ipynb #c006
 BASE_SIZE = 256               # image side at which the pixel sizes below hold
+
+# %% ../nbs/05b_patches.ipynb #11034214
 FIXED_SIDE = 30.              # 'fixed': patch area = FIXED_SIDE² px at BASE_SIZE
+
+# %% ../nbs/05b_patches.ipynb #bd1e0644
 ASPECT_RANGE = (0.3, 3.3)     # w/h, log-uniform
+
+# %% ../nbs/05b_patches.ipynb #d494c1b6
 CUTPASTE_AREA = (0.02, 0.15)  # 'cutpaste': fraction of the image area, uniform
+
+# %% ../nbs/05b_patches.ipynb #7ca5aead
 SCAR_WIDTH, SCAR_HEIGHT = (2., 16.), (10., 25.)  # 'scar': px at BASE_SIZE, uniform
 
 # %% ../nbs/05b_patches.ipynb #c007

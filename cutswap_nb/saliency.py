@@ -23,6 +23,8 @@ __all__ = ['VGG16_LAYERS', 'RESNET_LAYERS', 'target_scores', 'layercam_map', 'no
 
 # %% ../nbs/03_saliency.ipynb #c006
 VGG16_LAYERS = ['features.4', 'features.9', 'features.16', 'features.23', 'features.30']
+
+# %% ../nbs/03_saliency.ipynb #a262550f
 RESNET_LAYERS = ['relu', 'layer1', 'layer2', 'layer3', 'layer4']
 
 # %% ../nbs/03_saliency.ipynb #c009
@@ -119,6 +121,7 @@ def _gradients(self:LayerCAM, x, target):
         self._active = False; self._acts.clear()
         for m, training in modes: m.training = training          # each module's own mode, as it was
 
+# %% ../nbs/03_saliency.ipynb #32dc5da4
 @patch
 def __call__(self:LayerCAM, x:torch.Tensor, # images (B, 3, H, W) on the model's device
              target=None, # None (top-1 class), class indices (B,), or callable(output) -> (B,)
@@ -162,6 +165,7 @@ def _is_cutswap_checkpoint(path:Path) -> bool:
     except Exception as e: raise WeightsError(f"Cannot load saliency weights from {path}: {e}") from e
     return isinstance(obj, dict) and isinstance(obj.get('model'), dict) and any(k.startswith('head.') for k in obj['model'])
 
+# %% ../nbs/03_saliency.ipynb #0bc57015
 def build_saliency_model(weights='imagenet', # 'imagenet', 'random', a weights file, or a `cutswap train` checkpoint
                          arch:str='vgg16', # 'vgg16' or 'resnet18' (ignored for a CutSwapNet checkpoint)
                          seed:int=0, # seed of random weights
