@@ -18,8 +18,8 @@ from .core import (METHODS, TRAINED_METHODS, ConfigError, check_choice, parse_le
                              device_name, versions, write_json_atomic, write_text_atomic)
 from fastcore.basics import patch
 
-from .config import config_command
-from .data import (LAYOUTS, MASK_MODES, RESIZE_RULES, FOLDER_FIELDS, FolderLayout, check_category, dataset_record, folder_layout,
+from .config import config_command, with_fields
+from .data import (LAYOUTS, MASK_MODES, RESIZE_RULES, FOLDER_FIELDS, FolderLayout, FolderSettings, check_category, dataset_record, folder_layout,
                              load_dataset, load_tensors)
 from .models import build_model
 from .train import TrainConfig, load_checkpoint, ensure_trained, saliency_run_config, single_process
@@ -103,6 +103,7 @@ def _bench_post_init(self):
 
 # %% ../nbs/13_benchmark.ipynb #c010
 @dataclass
+@with_fields(FolderSettings)
 class BenchConfig:
     "Settings of a benchmark study; strings like '0,1,2' are accepted for the tuple fields."
     root: str|None = None                   # dataset root (one folder per category; MVTec AD or VisA layout); or give --normal
@@ -122,12 +123,6 @@ class BenchConfig:
     masks: str = 'auto'                     # auto, required or none: how defect masks are used (see the data chapter)
     device: str|None = None                 # cpu or cuda (default: cuda when available); under torchrun each rank takes cuda:LOCAL_RANK
     layout: str = 'auto'                    # dataset layout: auto, mvtec or visa
-    normal: str|None = None                 # Folder layout: folder of normal images (instead of --root)
-    abnormal: str|None = None               # Folder layout: folder of defective images; sub-folders name defect types
-    normal_test: str|None = None            # Folder layout: folder of normal test images (default: --test-share of --normal held out)
-    mask_dir: str|None = None               # Folder layout: folder of masks, matched by file stem (for x.png: x.* or x_mask.*)
-    test_share: float = 0.2                 # Folder layout without --normal-test: share of --normal held out as test images
-    split_seed: int = 0                     # Folder layout: seed of the held-out share
     levels: tuple|None = None               # saliency levels CutSwap uses, e.g. 0,2,4 (default: all five)
     variant: str = 'default'                # name of the CutSwap configuration (ablations)
     design: str|None = None                 # paper-budget: the settings of STUDY_DESIGN (options given override them)

@@ -11,7 +11,7 @@ import argparse, dataclasses, functools, inspect, shutil, types, typing
 from fastcore.docments import docments
 
 # %% auto #0
-__all__ = ['option_type', 'config_options', 'add_option', 'function_options', 'config_parser', 'config_command']
+__all__ = ['option_type', 'config_options', 'add_option', 'function_options', 'config_parser', 'with_fields', 'config_command']
 
 # %% ../nbs/00b_config.ipynb #c006
 def option_type(anno) -> type|None:
@@ -25,7 +25,9 @@ def option_type(anno) -> type|None:
 
 # %% ../nbs/00b_config.ipynb #c009
 def _docment(cls, name:str) -> str:
-    "The comment of field `name`, from `cls` or the dataclass it inherits the field from."
+    "The comment of field `name`, from `cls`, the dataclass it inherits the field from, or the one `with_fields` took it from."
+    doc = next((f.metadata.get('doc') for f in dataclasses.fields(cls) if f.name == name), None)
+    if doc: return doc
     for c in cls.__mro__:
         if dataclasses.is_dataclass(c) and name in c.__dict__.get('__annotations__', {}):
             d = docments(c).get(name)
@@ -99,6 +101,20 @@ def config_parser(cls, # the settings dataclass
 def _setting_names(cls) -> dict:
     "{spelling: field} for every option of `cls`, its aliases included (`coreset` -> `coresets`)."
     return {f[2:].replace('-', '_'): o['name'] for o in config_options(cls) for f in o['flags']}
+
+# %% ../nbs/00b_config.ipynb #9f8276f2
+def with_fields(source): # a settings dataclass whose fields the decorated class takes
+    "Class decorator (under `@dataclass`): add `source`'s fields, with their types, defaults and docments, to the class."
+    docs = docments(source)
+    def deco(cls):
+        ann = cls.__dict__.get('__annotations__', {})
+        cls.__annotations__ = ann = dict(ann)
+        for f in dataclasses.fields(source):
+            ann[f.name] = f.type
+            setattr(cls, f.name, dataclasses.field(default=f.default, default_factory=f.default_factory,
+                                                  metadata={**f.metadata, 'doc': docs.get(f.name) or ''}))
+        return cls
+    return deco
 
 # %% ../nbs/00b_config.ipynb #9f8c78aa
 def config_command(cls): # the settings dataclass the command's first parameter takes

@@ -16,10 +16,10 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFilter
 from fastcore.basics import patch
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from .core import ConfigError, check_choice, dumps_json
-from .config import config_command
+from .config import config_command, with_fields
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IMG_EXTS', 'ALPHA_MODES', 'LOSSY_FORMATS', 'JPEG_LABEL_MAX', 'MASK_MODES',
@@ -28,7 +28,8 @@ __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IMG_EXTS', 'ALPHA_MODES', 'LOSSY_FO
            'check_category', 'find_categories', 'mvtec_items', 'visa_items', 'pixel_metrics_decision', 'preprocess',
            'preprocess_mask', 'AnomalyDataset', 'MVTecAD', 'VisA', 'detect_layout', 'load_dataset', 'find_shared_data',
            'denormalize', 'show_batch', 'load_tensors', 'make_toy_category', 'FolderLayout', 'folder_items',
-           'load_folder', 'dataset_record', 'summarize', 'folder_layout', 'DataConfig', 'write_sample_grid', 'data_cli']
+           'load_folder', 'dataset_record', 'summarize', 'FolderSettings', 'folder_layout', 'DataConfig',
+           'write_sample_grid', 'data_cli']
 
 # %% ../nbs/01_data.ipynb #c006
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -821,7 +822,17 @@ def _print_summary(s:dict):
 LAYOUTS = ('auto', 'mvtec', 'visa', 'folder')   # from the folders / MVTec AD / VisA / the Folder layout (--normal ...)
 
 # %% ../nbs/01_data.ipynb #69cdffa3
-FOLDER_FIELDS = FOLDER_OPTIONS + ('test_share', 'split_seed')   # the settings of the Folder layout, as fields of a config
+@dataclass(frozen=True)
+class FolderSettings:
+    "The settings of the Folder layout, which `cutswap data`, `train`, `eval` and `bench` share (see `with_fields`)."
+    normal: str|None = None       # Folder layout: folder of normal images (instead of --root/--category)
+    abnormal: str|None = None     # Folder layout: folder of defective images; sub-folders name defect types
+    normal_test: str|None = None  # Folder layout: folder of normal test images (default: --test-share of --normal held out)
+    mask_dir: str|None = None     # Folder layout: folder of masks, matched by file stem (for x.png: x.* or x_mask.*)
+    test_share: float = 0.2       # Folder layout without --normal-test: share of --normal held out as test images
+    split_seed: int = 0           # Folder layout: seed of the held-out share
+
+FOLDER_FIELDS = tuple(f.name for f in fields(FolderSettings))   # the settings of the Folder layout, as fields of a config
 
 # %% ../nbs/01_data.ipynb #ef97e9a0
 def folder_layout(cfg, # settings with `root`, `category` (if it has one) and the `FOLDER_FIELDS`
@@ -844,6 +855,7 @@ def folder_layout(cfg, # settings with `root`, `category` (if it has one) and th
 
 # %% ../nbs/01_data.ipynb #99129513
 @dataclass
+@with_fields(FolderSettings)
 class DataConfig:
     "Which dataset to read (a category under a root, or the folders of the Folder layout) and how its images become model inputs."
     root: str|None = None         # dataset root (one folder per category); or give --normal (Folder layout)
@@ -853,12 +865,6 @@ class DataConfig:
     resize: str = 'squash'        # squash (size x size) or shorter (shorter side to size), then centre crop
     size: int = 256               # resize target
     crop: int = 224               # centre crop (the model input)
-    normal: str|None = None       # Folder layout: folder of normal images (instead of --root/--category)
-    abnormal: str|None = None     # Folder layout: folder of defective images; sub-folders name defect types
-    normal_test: str|None = None  # Folder layout: folder of normal test images (default: --test-share of --normal held out)
-    mask_dir: str|None = None     # Folder layout: folder of masks, matched by file stem (for x.png: x.* or x_mask.*)
-    test_share: float = 0.2       # Folder layout without --normal-test: share of --normal held out as test images
-    split_seed: int = 0           # Folder layout: seed of the held-out share
     def __post_init__(self):
         self.folder = folder_layout(self); check_choice('layout', self.layout, LAYOUTS)
         check_choice('masks', self.masks, MASK_MODES); check_choice('resize', self.resize, RESIZE_RULES)

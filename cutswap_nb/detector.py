@@ -20,11 +20,11 @@ import torch.nn as nn
 from PIL import Image
 from fastcore.basics import patch
 
-from .config import config_command
+from .config import config_command, with_fields
 from .core import (
     ConfigError, check_choice, load_package_file, resolve_device, versions, save_atomic, write_json_atomic, replace_atomic, strict_json)
 from .data import (
-    DatasetError, IMG_EXTS, IMAGENET_MEAN, IMAGENET_STD, RESIZE_RULES, MASK_MODES, load_rgb, preprocess, load_dataset, load_tensors, check_category,
+    DatasetError, IMG_EXTS, IMAGENET_MEAN, IMAGENET_STD, RESIZE_RULES, MASK_MODES, load_rgb, preprocess, load_dataset, load_tensors, check_category, FolderSettings,
     FolderLayout, folder_items, folder_layout, dataset_record)
 from .models import build_model, random_model
 from .patchcore import PatchCore, resnet_encoder, backbone_fingerprint, plot_heatmaps
@@ -484,16 +484,11 @@ def write_eval_figures(out:Path, category:str, # where, and the files' prefix
 
 # %% ../nbs/10_detector.ipynb #7ef44c31
 @dataclass(frozen=True, kw_only=True)
+@with_fields(FolderSettings)
 class EvalConfig(FitConfig):
     "Settings of `cutswap eval`: the data (a category or the Folder layout), an encoder, where the results go, and `FitConfig`'s fitting settings."
     root: str|None = None        # dataset root (one folder per category; MVTec AD or VisA layout); or give --normal (Folder layout)
     category: str|None = None    # category, e.g. bottle (Folder layout: the name of the output files, default folder)
-    normal: str|None = None      # Folder layout: folder of normal images (instead of --root/--category)
-    abnormal: str|None = None    # Folder layout: folder of defective images; sub-folders name defect types
-    normal_test: str|None = None # Folder layout: folder of normal test images (default: --test-share of --normal held out)
-    mask_dir: str|None = None    # Folder layout: folder of masks, matched by file stem (for x.png: x.* or x_mask.*)
-    test_share: float = 0.2      # Folder layout without --normal-test: share of --normal held out as test images
-    split_seed: int = 0          # Folder layout: seed of the held-out share
     checkpoint: str|None = None  # encoder weights: a `cutswap train` checkpoint or a ResNet18 state dict
     backbone: str = 'imagenet'   # ResNet18 weights when no --checkpoint: imagenet (paper protocol) or random
     masks: str = 'auto'          # auto (pixel metrics when every defect image has a mask), required, or none

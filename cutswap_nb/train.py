@@ -19,8 +19,8 @@ from fastcore.basics import patch
 
 from .core import (TRAINED_METHODS, CLUSTER_MODES, STRATEGIES, BALANCES, ConfigError, check_choice, parse_levels,
                              resolve_device, append_text_durable)
-from .config import config_command
-from .data import (RESIZE_RULES, FOLDER_FIELDS, FOLDER_OPTIONS, FolderLayout, check_category, folder_layout,
+from .config import config_command, with_fields
+from .data import (RESIZE_RULES, FOLDER_FIELDS, FOLDER_OPTIONS, FolderLayout, FolderSettings, check_category, folder_layout,
                              load_dataset, load_tensors)
 from .models import WeightsError, build_cutswap_net
 from .saliency import build_saliency_model
@@ -138,6 +138,7 @@ def train_offline(cfg:TrainConfig, **kwargs) -> dict:
 
 # %% ../nbs/07_train.ipynb #c032
 @dataclass(frozen=True)
+@with_fields(FolderSettings)
 class TrainConfig:
     "Settings of one training run (the defaults and the reasons for them: see the table above); checked when made."
     root: str|None = None                # dataset root (MVTec AD or VisA layout); or give --normal (Folder layout)
@@ -169,12 +170,6 @@ class TrainConfig:
     save_every: int = 16                 # epochs between resumable checkpoints (last.pth)
     out: str = 'runs'                    # runs go to OUT/<category or cat1+cat2>/<method>/
     run_name: str|None = field(default=None, metadata=dict(cli=False))    # sub-folder name (default: the method)
-    normal: str|None = None              # Folder layout: folder of normal images (instead of --root/--category)
-    abnormal: str|None = None            # Folder layout: folder of defective images (not used in training; recorded)
-    normal_test: str|None = None         # Folder layout: folder of normal test images (default: --test-share of --normal held out)
-    mask_dir: str|None = None            # Folder layout: folder of masks, matched by file stem
-    test_share: float = 0.2              # Folder layout without --normal-test: share of --normal held out (never trained on)
-    split_seed: int = 0                  # Folder layout: seed of the held-out share
     def __post_init__(self): _resolve_settings(self); _check_choices(self); _check_numbers(self)
 
 # %% ../nbs/07_train.ipynb #c034
