@@ -8,17 +8,15 @@ Docs: https://cutswap-nb.github.io/cutswap_nb/core.html.md"""
 from __future__ import annotations
 import json, math, os, pickle, pickletools, platform, random, re, tempfile, zipfile
 from pathlib import Path
-from typing import Annotated
 
 import numpy as np
 import torch
 
 # %% auto #0
 __all__ = ['METHODS', 'TRAINED_METHODS', 'CLUSTER_MODES', 'STRATEGIES', 'PATCH_RULES', 'BALANCES', 'N_SALIENCY_LAYERS',
-           'RequiredStr', 'ConfigError', 'check_choice', 'parse_levels', 'default_device', 'resolve_device',
-           'device_name', 'versions', 'set_seed', 'strict_json', 'dumps_json', 'replace_atomic', 'save_atomic',
-           'write_text_atomic', 'write_json_atomic', 'why_unreadable', 'load_package_file', 'append_text_durable',
-           'read_complete_lines']
+           'ConfigError', 'check_choice', 'parse_levels', 'default_device', 'resolve_device', 'device_name', 'versions',
+           'set_seed', 'strict_json', 'dumps_json', 'replace_atomic', 'save_atomic', 'write_text_atomic',
+           'write_json_atomic', 'why_unreadable', 'load_package_file', 'append_text_durable', 'read_complete_lines']
 
 # %% ../nbs/00_core.ipynb #c006
 METHODS = ('none', 'cutpaste', 'cutswap')     # encoders compared: untuned ResNet18, CutPaste- or CutSwap-trained
@@ -54,9 +52,6 @@ def check_choice(name:str, # the setting's name, as the user wrote it
     if value not in tuple(choices):
         raise ConfigError(f"{name} must be one of {', '.join(map(str, choices))}, not {value!r}")
     return value
-
-# %% ../nbs/00_core.ipynb #c017
-RequiredStr = Annotated[str, dict(opt=True, required=True)]   # a `--name VALUE` option the command line must give
 
 # %% ../nbs/00_core.ipynb #c021
 def parse_levels(levels, # '0,2,4', or a sequence of ints

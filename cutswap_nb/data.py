@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv, os, warnings
 from pathlib import Path
 from collections import Counter
-from typing import Annotated
 
 import numpy as np
 import torch

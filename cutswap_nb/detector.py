@@ -12,7 +12,6 @@ from functools import partial
 from dataclasses import dataclass
 from urllib.parse import quote
 from pathlib import Path
-from typing import Annotated
 
 import numpy as np
 import torch
